@@ -1,0 +1,25 @@
+// Hot loops that BLAS does not cover, in C so they can use AVX-512 where the CPU has it
+// (per-function target attributes + a runtime CPU check; portable scalar fallbacks otherwise).
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// dst[i] = float(src[i]) for bfloat16 / float16 bit patterns.
+void ck_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+void ck_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+/// dst[i] = round-to-nearest-even bfloat16 / float16 of src[i] (for writing checkpoints).
+void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+void ck_f32_to_f16(const float *src, uint16_t *dst, size_t n);
+
+/// y[r] = sum_c W[r, c] * x[c] for rows [row_begin, row_end), W (rows, cols) row-major in bf16 / f16.
+void ck_matvec_bf16(const uint16_t *W, const float *x, float *y, size_t cols, size_t row_begin, size_t row_end);
+void ck_matvec_f16(const uint16_t *W, const float *x, float *y, size_t cols, size_t row_begin, size_t row_end);
+
+/// In-place row softmax over n values: x = exp(x - max) / sum. Returns nothing; n > 0.
+void ck_softmax(float *x, size_t n);
+
+/// Which instruction set the kernels above use on this CPU ("avx512" or "scalar").
+const char *ck_isa(void);
+
+#endif

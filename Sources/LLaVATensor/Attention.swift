@@ -1,0 +1,37 @@
+// Scaled dot-product attention over heads stored interleaved as (T, NH * HS), the layout the
+// q/k/v projections produce. Grouped-query attention shares each K/V head among NH / NKV query
+// heads (transformers' repeat_kv). The causal mask lets query t see keys 0 ... offset + t.
+public enum Attention {
+    /// q (T, NH*HS), k and v (S, NKV*HS) → out (T, NH*HS).
+    /// `causalOffset`: nil for full (bidirectional) attention; otherwise query t sits at absolute
+    /// position causalOffset + t and sees keys [0, causalOffset + t], or with a `slidingWindow` W
+    /// (Mistral) only the last W of those.
+    public static func forward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        T: Int, S: Int, NH: Int, NKV: Int, HS: Int, causalOffset: Int?, slidingWindow: Int? = nil,
+        out: UnsafeMutablePointer<Float>
+    ) {
+        precondition(NH % NKV == 0, "attention: \(NH) heads not a multiple of \(NKV) KV heads")
+        let scale = 1 / Float(HS).squareRoot()
+        let group = NH / NKV
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
+        defer { scores.deallocate() }
+        for h in 0..<NH {
+            let kvh = h / group
+            // scores (T, S) = q_h (T, HS) · k_h (S, HS)ᵀ * scale
+            BLAS.gemm(transB: true, M: T, N: S, K: HS, alpha: scale, A: q + h * HS, lda: NH * HS,
+                      B: k + kvh * HS, ldb: NKV * HS, C: scores, ldc: S)
+            for t in 0..<T {
+                let row = scores + t * S
+                let end = causalOffset.map { min(S, $0 + t + 1) } ?? S
+                let start = slidingWindow.map { max(0, end - $0) } ?? 0
+                Ops.softmax(row + start, end - start)
+                if start > 0 { row.initialize(repeating: 0, count: start) }
+                if end < S { (row + end).initialize(repeating: 0, count: S - end) }
+            }
+            // out_h (T, HS) = scores (T, S) · v_h (S, HS)
+            BLAS.gemm(M: T, N: HS, K: S, A: scores, lda: S, B: v + kvh * HS, ldb: NKV * HS,
+                      C: out + h * HS, ldc: NH * HS)
+        }
+    }
+}
