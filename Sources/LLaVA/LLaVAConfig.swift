@@ -52,7 +52,7 @@ public struct LLaVAConfig: Sendable {
                 throw CheckpointError.invalidConfig(path: path, detail: "field \(key) should be an object")
             }
             do { return try JSONDecoder().decode(T.self, from: d) } catch let e as DecodingError {
-                throw CheckpointError.invalidConfig(path: path, detail: "\(key): \(CheckpointFiles.describe(e))")
+                throw CheckpointError.invalidConfig(path: path, detail: CheckpointFiles.describe(e, prefix: key + "."))
             }
         }
         // LlavaConfig: no vision_config → CLIP ViT-L/14-336; no text_config → LlamaConfig().

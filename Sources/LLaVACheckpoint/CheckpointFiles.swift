@@ -75,8 +75,11 @@ public enum CheckpointFiles {
         }
     }
 
-    public static func describe(_ error: DecodingError) -> String {
-        func path(_ p: [CodingKey]) -> String { p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+    /// A DecodingError as "field a.b should be Int"; `prefix` names the enclosing object, if any.
+    public static func describe(_ error: DecodingError, prefix: String = "") -> String {
+        func path(_ p: [CodingKey]) -> String {
+            prefix + p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
         switch error {
         case .dataCorrupted(let c):
             return c.codingPath.isEmpty ? "not valid JSON (\(c.underlyingError.map { "\($0)" } ?? c.debugDescription))"
