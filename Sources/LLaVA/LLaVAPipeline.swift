@@ -74,10 +74,11 @@ public final class LLaVAPipeline {
     }
 
     /// Generates up to `maxTokens` tokens after the prompt, calling `onToken` with each new id as it
-    /// is produced. Stops at a stop id (included in the output, as transformers does) or the limit.
+    /// is produced. Stops at a stop id (included in the output, as transformers does) or the limit;
+    /// `ignoreStopIDs` runs to the limit (for benchmarks).
     public func generate(
         inputIDs: [Int], pixels: [Float], maxTokens: Int, sampling: SamplingOptions, promptLogits: Bool = false,
-        onToken: (Int) -> Void = { _ in }
+        ignoreStopIDs: Bool = false, onToken: (Int) -> Void = { _ in }
     ) throws -> Output {
         let limit = model.config.text.maxPositionEmbeddings
         guard inputIDs.count < limit else { throw LLaVAError.promptTooLong(tokens: inputIDs.count, limit: limit) }
@@ -102,7 +103,7 @@ public final class LLaVAPipeline {
             let next = sampler.next(last)
             output.append(next)
             onToken(next)
-            if stopIDs.contains(next) || cache.length >= capacity { break }
+            if (!ignoreStopIDs && stopIDs.contains(next)) || cache.length >= capacity { break }
             let h = model.language.forward(try model.inputEmbeddings(ids: [next], imageFeatures: nil), cache: &cache)
             last = model.language.logits(h).data
         }
