@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // swift-llava: LLaVA (CLIP vision tower + projector + Llama decoder) in Swift.
 // Dependencies point one way:
-//   LLaVATensor ← LLaVACheckpoint ← {CLIPVision, LlamaText} ← LLaVA ← LLaVACLI
+//   LLaVATensor ← LLaVACheckpoint ← {CLIPVision, LlamaText} ← LLaVA ← LLaVATraining ← LLaVACLI
 //   LLaVATokenizer and LLaVAImage stand alone.
 import PackageDescription
 
@@ -59,9 +59,10 @@ let package = Package(
             dependencies: ["LLaVATensor", "LLaVACheckpoint", "CLIPVision", "LlamaText", "LLaVATokenizer", "LLaVAImage"],
             swiftSettings: fastSwift
         ),
+        .target(name: "LLaVATraining", dependencies: ["LLaVA"], swiftSettings: fastSwift),
         .executableTarget(
             name: "LLaVACLI",
-            dependencies: ["LLaVA", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LLaVA", "LLaVATraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "LLaVATestSupport", dependencies: ["LLaVATensor", "LLaVACheckpoint"], path: "Tests/LLaVATestSupport"),
         .testTarget(name: "LLaVATensorTests", dependencies: ["LLaVATensor", "LLaVATestSupport"]),
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "LLaVATokenizerTests", dependencies: ["LLaVATokenizer", "LLaVATestSupport"]),
         .testTarget(name: "LLaVAImageTests", dependencies: ["LLaVAImage", "LLaVATestSupport"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVATestSupport"]),
+        .testTarget(name: "LLaVATrainingTests", dependencies: ["LLaVATraining", "LLaVATestSupport"]),
         .testTarget(name: "LLaVACLITests", dependencies: ["LLaVATestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -11,11 +11,11 @@
 import LLaVACheckpoint
 import LLaVATensor
 
-enum CheckpointLayout {
-    static let vision = "vision_tower.vision_model."
-    static let projector = "multi_modal_projector."
-    static let text = "language_model."
-    static let lmHead = "lm_head.weight"
+public enum CheckpointLayout {
+    public static let vision = "vision_tower.vision_model."
+    public static let projector = "multi_modal_projector."
+    public static let text = "language_model."
+    public static let lmHead = "lm_head.weight"
 
     static let renames: [(from: String, to: String)] = [
         ("model.vision_tower.", "vision_tower."),
@@ -25,7 +25,7 @@ enum CheckpointLayout {
         ("language_model.lm_head.", "lm_head."),
     ]
 
-    static func canonical(_ key: String) -> String {
+    public static func canonical(_ key: String) -> String {
         var key = key
         for (from, to) in renames where key.hasPrefix(from) {
             key = to + key.dropFirst(from.count)
@@ -38,7 +38,7 @@ enum CheckpointLayout {
     }
 
     /// Renames every key; two file keys mapping to one name is an error.
-    static func canonicalize(_ tensors: [String: Weight]) throws -> [String: Weight] {
+    public static func canonicalize(_ tensors: [String: Weight]) throws -> [String: Weight] {
         var out: [String: Weight] = [:]
         var origin: [String: String] = [:]
         for (key, w) in tensors where !key.hasSuffix("position_ids") {

@@ -39,3 +39,23 @@ public struct RoPE: Sendable {
         }
     }
 }
+
+extension RoPE {
+    /// The backward of `apply`: rotation is orthogonal, so the gradient rotates by the negative angle.
+    public func applyInverse(_ dx: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, start: Int) {
+        let half = headDim / 2
+        for t in 0..<T {
+            let position = Float(start + t) * positionScale
+            for i in 0..<half {
+                let angle = position * invFreq[i]
+                let c = cosf(angle), s = sinf(angle)
+                for h in 0..<H {
+                    let v = dx + (t * H + h) * headDim
+                    let a = v[i], b = v[i + half]
+                    v[i] = a * c + b * s
+                    v[i + half] = b * c - a * s
+                }
+            }
+        }
+    }
+}
