@@ -2,6 +2,9 @@
 // accumulation, loss normalised over the step's target tokens, gradient-norm clipping, AdamW or
 // SGD with a cosine-with-warmup schedule, metrics.jsonl, periodic atomic checkpoints, --resume.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import LLaVA
 import LLaVACheckpoint
 import LLaVATensor
@@ -221,14 +224,16 @@ public final class Trainer {
         ])
         let final = output.appendingPathComponent("checkpoint-\(step)")
         try? fm.removeItem(at: final)
-        try fm.moveItem(at: staging, to: final)
+        try fm.moveItem(at: staging, to: final)  // rename(2): the checkpoint appears whole or not at all
         // Top-level HF checkpoint: each file replaced by an atomic rename of a fresh copy.
         for file in try fm.contentsOfDirectory(atPath: final.path)
         where file != "optimizer.safetensors" && file != "trainer_state.json" {
             let tmp = output.appendingPathComponent(".\(file).tmp")
             try? fm.removeItem(at: tmp)
             try fm.copyItem(at: final.appendingPathComponent(file), to: tmp)
-            _ = try fm.replaceItemAt(output.appendingPathComponent(file), withItemAt: tmp)
+            guard rename(tmp.path, output.appendingPathComponent(file).path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: output.appendingPathComponent(file).path])
+            }
         }
         if let previous = lastCheckpoint, previous != final { try? fm.removeItem(at: previous) }
         lastCheckpoint = final
