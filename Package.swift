@@ -65,7 +65,7 @@ let package = Package(
             dependencies: ["LLaVA", "LLaVATraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "LLaVATestSupport", dependencies: ["LLaVATensor", "LLaVACheckpoint"], path: "Tests/LLaVATestSupport"),
-        .testTarget(name: "LLaVATensorTests", dependencies: ["LLaVATensor", "LLaVATestSupport"]),
+        .testTarget(name: "LLaVATensorTests", dependencies: ["LLaVATensor", "LlamaText", "LLaVATestSupport"]),
         .testTarget(name: "LLaVACheckpointTests", dependencies: ["LLaVACheckpoint", "LLaVATestSupport"]),
         .testTarget(name: "LLaVATokenizerTests", dependencies: ["LLaVATokenizer", "LLaVATestSupport"]),
         .testTarget(name: "LLaVAImageTests", dependencies: ["LLaVAImage", "LLaVATestSupport"]),

@@ -1,0 +1,185 @@
+// Every backward kernel against central finite differences of a naive Double forward on tiny
+// shapes. f(x) = Σ dy ⊙ forward(x) for a random dy, so ∂f/∂x is what the backward returns.
+// h = 1e-6 in Double gives ~1e-9 accuracy; the Float backward is checked to 1e-4 of the
+// largest gradient entry.
+import Foundation
+import LLaVATensor
+import LLaVATestSupport
+import LlamaText
+import XCTest
+
+final class FiniteDifferenceTests: XCTestCase {
+    struct LCG { var s: UInt64; mutating func next() -> Double { s = s &* 6364136223846793005 &+ 1442695040888963407; return Double(s >> 11) / Double(1 << 53) * 2 - 1 } }
+    var lcg = LCG(s: 42)
+
+    func random(_ n: Int) -> [Double] { (0..<n).map { _ in lcg.next() } }
+
+    /// Numeric gradient of f at x.
+    func numeric(_ x: [Double], _ f: ([Double]) -> Double) -> [Double] {
+        let h = 1e-6
+        return x.indices.map { i in
+            var p = x, m = x
+            p[i] += h
+            m[i] -= h
+            return (f(p) - f(m)) / (2 * h)
+        }
+    }
+
+    func check(_ label: String, _ analytic: [Float], _ numeric: [Double], file: StaticString = #filePath, line: UInt = #line) {
+        let scale = Float(numeric.map(abs).max()!)
+        let c = compare(label, analytic, numeric.map(Float.init), rtol: 1e-4, atol: 1e-4 * scale)
+        XCTAssertTrue(c.passed, c.description, file: file, line: line)
+    }
+
+    func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    func testLinear() {
+        let T = 3, I = 4, O = 5
+        let x = random(T * I), W = random(O * I), dy = random(T * O)
+        func forward(_ x: [Double], _ W: [Double], _ b: [Double]) -> [Double] {
+            (0..<T).flatMap { t in (0..<O).map { o in b[o] + (0..<I).reduce(0) { $0 + x[t * I + $1] * W[o * I + $1] } } }
+        }
+        let b = random(O)
+        var dx = [Float](repeating: 0, count: T * I), dW = [Float](repeating: 0, count: O * I), db = [Float](repeating: 0, count: O)
+        let xf = x.map(Float.init), Wf = W.map(Float.init), dyf = dy.map(Float.init)
+        Backward.linear(dy: dyf, x: xf, W: Wf, T: T, I: I, O: O, dx: &dx, dW: &dW, db: &db)
+        check("linear dx", dx, numeric(x) { dot(dy, forward($0, W, b)) })
+        check("linear dW", dW, numeric(W) { dot(dy, forward(x, $0, b)) })
+        check("linear db", db, numeric(b) { dot(dy, forward(x, W, $0)) })
+    }
+
+    func testRMSNorm() {
+        let R = 3, C = 6, eps = 1e-5
+        let x = random(R * C), w = random(C), dy = random(R * C)
+        func forward(_ x: [Double], _ w: [Double]) -> [Double] {
+            (0..<R).flatMap { r -> [Double] in
+                let row = Array(x[r * C..<(r + 1) * C])
+                let inv = 1 / (row.reduce(0) { $0 + $1 * $1 } / Double(C) + eps).squareRoot()
+                return (0..<C).map { w[$0] * row[$0] * inv }
+            }
+        }
+        var dx = [Float](repeating: 0, count: R * C), dw = [Float](repeating: 0, count: C)
+        Backward.rmsNorm(dy: dy.map(Float.init), x: x.map(Float.init), w: w.map(Float.init), rows: R, C: C, eps: Float(eps),
+                         dx: &dx, dw: &dw)
+        check("rmsNorm dx", dx, numeric(x) { dot(dy, forward($0, w)) })
+        check("rmsNorm dw", dw, numeric(w) { dot(dy, forward(x, $0)) })
+    }
+
+    func testLayerNorm() {
+        let R = 3, C = 6, eps = 1e-5
+        let x = random(R * C), w = random(C), b = random(C), dy = random(R * C)
+        func forward(_ x: [Double], _ w: [Double], _ b: [Double]) -> [Double] {
+            (0..<R).flatMap { r -> [Double] in
+                let row = Array(x[r * C..<(r + 1) * C])
+                let mean = row.reduce(0, +) / Double(C)
+                let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(C)
+                return (0..<C).map { (row[$0] - mean) / (variance + eps).squareRoot() * w[$0] + b[$0] }
+            }
+        }
+        var dx = [Float](repeating: 0, count: R * C), dw = [Float](repeating: 0, count: C), db = dw
+        Backward.layerNorm(dy: dy.map(Float.init), x: x.map(Float.init), w: w.map(Float.init), rows: R, C: C, eps: Float(eps),
+                           dx: &dx, dw: &dw, db: &db)
+        check("layerNorm dx", dx, numeric(x) { dot(dy, forward($0, w, b)) })
+        check("layerNorm dw", dw, numeric(w) { dot(dy, forward(x, $0, b)) })
+        check("layerNorm db", db, numeric(b) { dot(dy, forward(x, w, $0)) })
+    }
+
+    func testActivations() {
+        let n = 12
+        let x = random(n).map { $0 * 3 }, dy = random(n)
+        var g = dy.map(Float.init)
+        Backward.gelu(dy: &g, x: x.map(Float.init), count: n)
+        check("gelu", g, numeric(x) { dot(dy, $0.map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }) })
+        var q = dy.map(Float.init)
+        Backward.quickGELU(dy: &q, x: x.map(Float.init), count: n)
+        check("quickGELU", q, numeric(x) { dot(dy, $0.map { $0 / (1 + exp(-1.702 * $0)) }) })
+        let u = random(n)
+        var dg = [Float](repeating: 0, count: n), du = dg
+        Backward.siluMul(dm: dy.map(Float.init), g: x.map(Float.init), u: u.map(Float.init), count: n, dg: &dg, du: &du)
+        func swiglu(_ g: [Double], _ u: [Double]) -> [Double] { zip(g, u).map { $0 / (1 + exp(-$0)) * $1 } }
+        check("silu·mul dg", dg, numeric(x) { dot(dy, swiglu($0, u)) })
+        check("silu·mul du", du, numeric(u) { dot(dy, swiglu(x, $0)) })
+    }
+
+    /// Attention with GQA (4 query heads over 2 KV heads), causal and full.
+    func testAttention() {
+        let T = 5, NH = 4, NKV = 2, HS = 3
+        let q = random(T * NH * HS), k = random(T * NKV * HS), v = random(T * NKV * HS), dy = random(T * NH * HS)
+        for causal in [true, false] {
+            func forward(_ q: [Double], _ k: [Double], _ v: [Double]) -> [Double] {
+                var out = [Double](repeating: 0, count: T * NH * HS)
+                for h in 0..<NH {
+                    let kh = h / (NH / NKV)
+                    for t in 0..<T {
+                        let visible = causal ? t + 1 : T
+                        var s = (0..<visible).map { j in
+                            (0..<HS).reduce(0.0) { $0 + q[(t * NH + h) * HS + $1] * k[(j * NKV + kh) * HS + $1] } / Double(HS).squareRoot()
+                        }
+                        let m = s.max()!
+                        s = s.map { exp($0 - m) }
+                        let z = s.reduce(0, +)
+                        for j in 0..<visible { for d in 0..<HS { out[(t * NH + h) * HS + d] += s[j] / z * v[(j * NKV + kh) * HS + d] } }
+                    }
+                }
+                return out
+            }
+            var probs = [Float](repeating: 0, count: NH * T * T), out = [Float](repeating: 0, count: T * NH * HS)
+            let qf = q.map(Float.init), kf = k.map(Float.init), vf = v.map(Float.init)
+            Attention.forwardSaving(q: qf, k: kf, v: vf, T: T, NH: NH, NKV: NKV, HS: HS, causal: causal, probs: &probs, out: &out)
+            let c = compare("attention forward", out, forward(q, k, v).map(Float.init), rtol: 1e-5, atol: 1e-6)
+            XCTAssertTrue(c.passed, c.description)
+            var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count), dv = dk
+            Attention.backward(dOut: dy.map(Float.init), q: qf, k: kf, v: vf, probs: probs, T: T, NH: NH, NKV: NKV, HS: HS,
+                               dq: &dq, dk: &dk, dv: &dv)
+            check("attention dq causal=\(causal)", dq, numeric(q) { dot(dy, forward($0, k, v)) })
+            check("attention dk causal=\(causal)", dk, numeric(k) { dot(dy, forward(q, $0, v)) })
+            check("attention dv causal=\(causal)", dv, numeric(v) { dot(dy, forward(q, k, $0)) })
+        }
+    }
+
+    func testCrossEntropy() {
+        let N = 3, V = 7
+        let logits = random(N * V).map { $0 * 4 }
+        let targets = [2, -100, 6]
+        func loss(_ l: [Double]) -> Double {
+            var s = 0.0
+            for (n, t) in targets.enumerated() where t >= 0 {
+                let row = Array(l[n * V..<(n + 1) * V])
+                let m = row.max()!
+                s += m + log(row.reduce(0) { $0 + exp($1 - m) }) - row[t]
+            }
+            return s / 2
+        }
+        var d = [Float](repeating: 0, count: N * V)
+        let r = CrossEntropy.forwardBackward(logits: logits.map(Float.init), targets: targets, V: V, gradScale: 0.5, dLogits: &d)
+        XCTAssertEqual(r.count, 2)
+        XCTAssertEqual(r.sum / 2, loss(logits), accuracy: 1e-5)
+        check("cross-entropy dlogits", d, numeric(logits, loss))
+    }
+
+    func testRoPEInverseIsTheTranspose() {
+        var config = LlamaConfig()
+        config.headDim = 8
+        config.ropeTheta = 10000
+        let rope = RoPE(config: config)
+        let T = 3, H = 2, D = 8
+        let x = random(T * H * D), dy = random(T * H * D)
+        // f(x) = dy · R x  ⇒  ∂f/∂x = Rᵀ dy, which applyInverse computes.
+        func forward(_ x: [Double]) -> [Double] {
+            var f = x.map(Float.init)
+            rope.apply(&f, rows: T, heads: H, start: 4)
+            return f.map(Double.init)
+        }
+        var g = dy.map(Float.init)
+        rope.applyInverse(&g, rows: T, heads: H, start: 4)
+        let h = 1e-2  // the forward is linear, so a large step is exact up to float rounding
+        let num = x.indices.map { i -> Double in
+            var p = x, m = x
+            p[i] += h
+            m[i] -= h
+            return (dot(dy, forward(p)) - dot(dy, forward(m))) / (2 * h)
+        }
+        let c = compare("rope inverse", g, num.map(Float.init), rtol: 1e-3, atol: 1e-4)
+        XCTAssertTrue(c.passed, c.description)
+    }
+}
