@@ -9,6 +9,7 @@ import LLaVATensor
 import LlamaText
 
 public enum TrainingStage: Int, Sendable {
+    case languageModel = 0           // LLM only, on text (ShapesWorld's LM pretraining)
     case featureAlignment = 1        // projector only
     case instructionTuning = 2       // projector + LLM (full, or LoRA adapters)
 }
@@ -49,12 +50,12 @@ public final class TrainableLLaVA {
                 lora: LoRAConfig?, seed: UInt64) throws {
         self.config = config
         inference = try LLaVAModel(config: config, tensors: tensors, directory: directory)
-        let trainLLM = stage == .instructionTuning && lora == nil
+        let trainLLM = (stage == .instructionTuning && lora == nil) || stage == .languageModel
         var specs: [(name: String, shape: [Int], values: [Float], trainable: Bool)] = []
         for name in tensors.keys.sorted() where !name.hasPrefix(CheckpointLayout.vision) {
             let w = tensors[name]!
             let isProjector = name.hasPrefix(CheckpointLayout.projector)
-            specs.append((name, w.shape, w.floats(), isProjector || trainLLM))
+            specs.append((name, w.shape, w.floats(), isProjector ? stage != .languageModel : trainLLM))
         }
         self.lora = stage == .instructionTuning ? lora : nil
         if let lora = self.lora {
