@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "LLaVAImageTests", dependencies: ["LLaVAImage", "LLaVATestSupport"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVATestSupport"]),
         .testTarget(name: "LLaVATrainingTests", dependencies: ["LLaVATraining", "LLaVATestSupport"]),
-        .testTarget(name: "LLaVACLITests", dependencies: ["LLaVATestSupport"]),
+        .testTarget(name: "LLaVACLITests", dependencies: ["LLaVATraining", "LLaVATestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
