@@ -36,7 +36,23 @@ public enum CheckpointFactory {
         ]
         if let padTokenID { json["pad_token_id"] = padTokenID }
         if projector == .linear { json["projector_type"] = "linear" }
-        return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        return floatFieldsFixed(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]))
+    }
+
+    /// Fields transformers 5 validates as floats. Foundation writes 10000.0 as `10000`, which that
+    /// validation rejects, so integral values of these keys get a `.0`.
+    static let floatKeys = ["rope_theta", "rms_norm_eps", "layer_norm_eps", "initializer_range", "initializer_factor",
+                            "attention_dropout", "logit_scale_init_value", "rescale_factor"]
+
+    static func floatFieldsFixed(_ data: Data) -> Data {
+        var text = String(decoding: data, as: UTF8.self)
+        for key in floatKeys {
+            let pattern = "\"\(key)\" : (-?[0-9]+)(?=[,\n }])"
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            text = regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                  withTemplate: "\"\(key)\" : $1.0")
+        }
+        return Data(text.utf8)
     }
 
     /// A CLIPImageProcessor config for square images of `size` (no resize or crop change at that size).
@@ -85,7 +101,7 @@ public enum CheckpointFactory {
             ] as [String: Any],
             "vision_config": visionJSON,
         ]
-        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try floatFieldsFixed(JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]))
             .write(to: dir.appendingPathComponent("config.json"), options: .atomic)
     }
 

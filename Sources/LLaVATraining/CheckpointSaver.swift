@@ -1,6 +1,7 @@
 // Writing a trained LLaVA as a Hugging Face checkpoint directory that transformers'
 // LlavaForConditionalGeneration.from_pretrained loads: config.json and the processor/tokenizer
-// files copied from the source checkpoint, model.safetensors in the hub-era key layout
+// files copied byte for byte from the source checkpoint (re-serialising would turn 1.0 into 1,
+// which transformers 5's strict config validation rejects), model.safetensors in the hub-era key layout
 // (vision_tower.vision_model.*, multi_modal_projector.*, language_model.model.*,
 // language_model.lm_head.weight), LoRA adapters merged into their weights.
 //
@@ -51,22 +52,8 @@ public enum CheckpointSaver {
             let name = url.lastPathComponent
             return !name.hasPrefix("model") && !name.hasPrefix(".") && !name.hasPrefix("checkpoint-")
                 && name != "optimizer.safetensors" && name != "trainer_state.json" && name != "metrics.jsonl"
-                && !url.hasDirectoryPath && name != "config.json"
+                && !url.hasDirectoryPath
         }
-    }
-
-    /// config.json of the saved model: the source's, with the dtype of the written weights.
-    static func configData(source: URL) throws -> Data {
-        let data = try CheckpointFiles.readJSON(source.appendingPathComponent("config.json"))
-        guard var json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return data }
-        json["dtype"] = "float32"
-        json.removeValue(forKey: "torch_dtype")
-        if var text = json["text_config"] as? [String: Any] {
-            text["dtype"] = "float32"
-            text.removeValue(forKey: "torch_dtype")
-            json["text_config"] = text
-        }
-        return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
     }
 
     /// Writes a complete HF checkpoint into `directory` (created), each file atomically.
@@ -75,7 +62,6 @@ public enum CheckpointSaver {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         try modelFile(model, tensors: tensors).write(to: directory.appendingPathComponent("model.safetensors"), options: .atomic)
-        try configData(source: source).write(to: directory.appendingPathComponent("config.json"), options: .atomic)
         for file in try auxiliaryFiles(in: source) where file.standardizedFileURL.deletingLastPathComponent() != directory.standardizedFileURL {
             try Data(contentsOf: file).write(to: directory.appendingPathComponent(file.lastPathComponent), options: .atomic)
         }
