@@ -197,11 +197,57 @@ void ck_matvec_f16(const uint16_t *W, const float *x, float *y, size_t cols, siz
     }
 }
 
+#if CK_X86
+// exp(x) for x <= 0 (softmax after subtracting the max): x = k ln2 + r, |r| <= ln2/2, exp(r) by a
+// degree-6 polynomial (Cephes expf coefficients), 2^k by exponent bits. Max relative error ~2e-7.
+CK_AVX512 static inline __m512 exp512(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    __m512 r2 = _mm512_mul_ps(r, r);
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+CK_AVX512 static void softmax_avx512(float *x, size_t n) {
+    __m512 vm = _mm512_set1_ps(-INFINITY);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + i));
+    float m = _mm512_reduce_max_ps(vm);
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    __m512 vmax = _mm512_set1_ps(m), vs = _mm512_setzero_ps();
+    i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmax));
+        _mm512_storeu_ps(x + i, e);
+        vs = _mm512_add_ps(vs, e);
+    }
+    float sum = _mm512_reduce_add_ps(vs);
+    for (; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    __m512 inv = _mm512_set1_ps(1.0f / sum);
+    i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+    float invs = 1.0f / sum;
+    for (; i < n; i++) x[i] *= invs;
+}
+#endif
+
 void ck_softmax(float *x, size_t n) {
+#if CK_X86
+    if (ck_has_avx512()) { softmax_avx512(x, n); return; }
+#endif
     float m = x[0];
     for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
-    double sum = 0; // accumulate in double: exact enough to match torch's fp32 softmax closely
+    float sum = 0;
     for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
-    float inv = (float)(1.0 / sum);
+    float inv = 1.0f / sum;
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }

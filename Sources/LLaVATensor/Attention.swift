@@ -12,11 +12,27 @@ public enum Attention {
         out: UnsafeMutablePointer<Float>
     ) {
         precondition(NH % NKV == 0, "attention: \(NH) heads not a multiple of \(NKV) KV heads")
+        // Heads are independent: with enough work, split them over the cores and keep BLAS
+        // single-threaded meanwhile (OpenBLAS's own threads synchronise on every small call).
+        let parts = NH >= 2 && T * S * HS >= 1 << 18 ? min(Parallel.threads, NH) : 1
+        if parts > 1 { BLAS.setThreads(1) }
+        Parallel.forEach(parts) { p in
+            heads(NH * p / parts ..< NH * (p + 1) / parts, q: q, k: k, v: v, T: T, S: S, NH: NH, NKV: NKV, HS: HS,
+                  causalOffset: causalOffset, slidingWindow: slidingWindow, out: out)
+        }
+        if parts > 1 { BLAS.setThreads(Parallel.threads) }
+    }
+
+    static func heads(
+        _ range: Range<Int>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        T: Int, S: Int, NH: Int, NKV: Int, HS: Int, causalOffset: Int?, slidingWindow: Int?,
+        out: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(HS).squareRoot()
         let group = NH / NKV
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
         defer { scores.deallocate() }
-        for h in 0..<NH {
+        for h in range {
             let kvh = h / group
             // scores (T, S) = q_h (T, HS) · k_h (S, HS)ᵀ * scale
             BLAS.gemm(transB: true, M: T, N: S, K: HS, alpha: scale, A: q + h * HS, lda: NH * HS,
