@@ -60,6 +60,7 @@ let package = Package(
             swiftSettings: fastSwift
         ),
         .target(name: "LLaVATraining", dependencies: ["LLaVA"], swiftSettings: fastSwift),
+        .target(name: "ShapesWorld", swiftSettings: fastSwift),
         .executableTarget(
             name: "LLaVACLI",
             dependencies: ["LLaVA", "LLaVATraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "LLaVAImageTests", dependencies: ["LLaVAImage", "LLaVATestSupport"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVATestSupport"]),
         .testTarget(name: "LLaVATrainingTests", dependencies: ["LLaVATraining", "LLaVATestSupport"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld"]),
         .testTarget(name: "LLaVACLITests", dependencies: ["LLaVATraining", "LLaVATestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,151 @@
+// Turns a scene graph into LLaVA-Instruct style samples of the three response types
+// (LLaVA §3: conversation 58K, detailed description 23K, complex reasoning 77K), and stage-1
+// caption pairs. The `<image>` token goes before or after the first question at random, as in
+// LLaVA-Instruct-158K (arXiv 2304.08485 Eq. 2: [X_q, X_v] or [X_v, X_q]).
+//
+// Response types are assigned by a Weyl sequence over the global sample number k
+// (u_k = u_0 + k * 2^64 / golden ratio, mod 2^64), so the proportions over any run of samples
+// are within O(log n / n) of 58 : 23 : 77 while sample k still depends only on (seed, k).
+
+/// LLaVA's three response types.
+public enum ResponseType: String, CaseIterable, Codable, Sendable {
+    case conversation, detail
+    case complexReasoning = "complex_reasoning"
+
+    /// Sample counts of LLaVA-Instruct-158K (thousands): 58, 23, 77.
+    public var llavaCount: Int {
+        switch self {
+        case .conversation: return 58
+        case .detail: return 23
+        case .complexReasoning: return 77
+        }
+    }
+
+    var idSuffix: String {
+        switch self {
+        case .conversation: return "conv"
+        case .detail: return "detail"
+        case .complexReasoning: return "complex"
+        }
+    }
+}
+
+/// One turn of a LLaVA conversation: `from` is "human" or "gpt".
+public struct Turn: Hashable, Sendable {
+    public var from: String
+    public var value: String
+}
+
+/// One LLaVA-format sample: an image and a conversation, with the QA records it contains
+/// (conversation turns and the reasoning question; a detailed description has none).
+public struct InstructionSample: Sendable {
+    public var id: String
+    public var image: String
+    public var type: ResponseType
+    public var conversations: [Turn]
+    public var qas: [QA]
+}
+
+/// A stage-1 sample in LLaVA's pretraining format (the role of CC3M-595K / LCS-558K).
+public struct CaptionPair: Sendable {
+    public var id: String
+    public var image: String
+    public var conversations: [Turn]
+}
+
+/// Writes instruction samples and caption pairs for scenes.
+public struct InstructionGenerator: Sendable {
+    public let seed: UInt64
+    public let phrasing: PhrasingSet
+    /// Combinations never named in generated text (pass the held-out set for training data).
+    public let unmentionable: Set<Combination>
+
+    public init(seed: UInt64, phrasing: PhrasingSet = .train, unmentionable: Set<Combination> = []) {
+        self.seed = seed
+        self.phrasing = phrasing
+        self.unmentionable = unmentionable
+    }
+
+    /// The response type of global sample number `k`.
+    public func responseType(ofSample k: Int) -> ResponseType {
+        let u0 = SplitMix64(seed: seed, stream: 0x54595045).state  // "TYPE"
+        let u = u0 &+ UInt64(bitPattern: Int64(k)) &* 0x9E37_79B9_7F4A_7C15
+        let x = Double(u >> 11) * 0x1p-53
+        let total = Double(ResponseType.allCases.reduce(0) { $0 + $1.llavaCount })
+        if x < Double(ResponseType.conversation.llavaCount) / total { return .conversation }
+        if x < Double(ResponseType.conversation.llavaCount + ResponseType.detail.llavaCount) / total { return .detail }
+        return .complexReasoning
+    }
+
+    /// `perScene` samples for a scene; sample j is global sample `scene.index * perScene + j`.
+    public func samples(for scene: Scene, perScene: Int = 2) -> [InstructionSample] {
+        var out: [InstructionSample] = []
+        var used: [String: Int] = [:]
+        for j in 0..<perScene {
+            let k = scene.index * perScene + j
+            let type = responseType(ofSample: k)
+            var rng = SplitMix64(seed: seed, stream: 0x494E5354, UInt64(bitPattern: Int64(k)))  // "INST"
+            var s = sample(type, for: scene, rng: &rng)
+            let base = "\(scene.id)-\(type.idSuffix)"
+            used[base, default: 0] += 1
+            s.id = used[base]! == 1 ? base : "\(base)\(used[base]!)"
+            out.append(s)
+        }
+        return out
+    }
+
+    /// One sample of the given type.
+    public func sample(_ type: ResponseType, for scene: Scene, rng: inout SplitMix64) -> InstructionSample {
+        let writer = QuestionWriter(scene: scene, phrasing: phrasing, unmentionable: unmentionable)
+        var pairs: [(String, String)] = []
+        var qas: [QA] = []
+        switch type {
+        case .conversation:
+            let turns = rng.int(in: 2...4)
+            var kinds: [QAKind] = [.colour, .shape, .count, .position, .existence]
+            rng.shuffle(&kinds)
+            for kind in kinds where qas.count < turns {
+                if let qa = writer.question(kind, rng: &rng) { qas.append(qa) }
+            }
+            pairs = qas.map { ($0.question, $0.answer) }
+        case .detail:
+            let prompt = rng.pick(Phrasings.templates(.detail, phrasing))
+            pairs = [(prompt, CaptionWriter.detailedDescription(of: scene, rng: &rng))]
+        case .complexReasoning:
+            let qa = writer.reasoning(&rng)!
+            qas = [qa]
+            pairs = [(qa.question, qa.answer)]
+        }
+        return InstructionSample(id: "\(scene.id)-\(type.idSuffix)", image: scene.imageFile, type: type,
+                                 conversations: Self.turns(pairs, rng: &rng), qas: qas)
+    }
+
+    /// A stage-1 pair: a brief-description prompt and one of the scene's brief captions.
+    public func captionPair(for scene: Scene, captions: SceneCaptions) -> CaptionPair {
+        var rng = SplitMix64(seed: seed, stream: 0x43415054, UInt64(bitPattern: Int64(scene.index)))  // "CAPT"
+        let prompt = rng.pick(Phrasings.briefPrompts)
+        let caption = rng.pick(captions.brief)
+        return CaptionPair(id: scene.id, image: scene.imageFile, conversations: Self.turns([(prompt, caption)], rng: &rng))
+    }
+
+    /// Evaluation questions for a scene: one per kind the scene supports, in `QAKind` order.
+    /// `focus` (an object index) is preferred as the subject of colour, shape, position and
+    /// existence questions — used to ask about the unseen combination in that split.
+    public func evalQuestions(for scene: Scene, focus: Int? = nil) -> [QA] {
+        var rng = SplitMix64(seed: seed, stream: 0x4556414C, UInt64(bitPattern: Int64(scene.index)))  // "EVAL"
+        let writer = QuestionWriter(scene: scene, phrasing: phrasing, unmentionable: unmentionable)
+        return QAKind.allCases.compactMap { writer.question($0, focus: focus, rng: &rng) }
+    }
+
+    /// Human/gpt turns; `<image>` joins the first question on a random side.
+    static func turns(_ pairs: [(String, String)], rng: inout SplitMix64) -> [Turn] {
+        var out: [Turn] = []
+        for (i, p) in pairs.enumerated() {
+            var q = p.0
+            if i == 0 { q = rng.chance(0.5) ? "<image>\n" + q : q + "\n<image>" }
+            out.append(Turn(from: "human", value: q))
+            out.append(Turn(from: "gpt", value: p.1))
+        }
+        return out
+    }
+}

@@ -1,0 +1,127 @@
+// Every generated question is checked against the scene graph by SceneOracle (an independent
+// re-implementation), its answer text parses back to its canonical answer, and the
+// canonical-answer parser is checked on hand-written answers.
+import ShapesWorld
+import XCTest
+
+final class QATests: XCTestCase {
+    /// All QA records of many scenes: instruction samples (train phrasings, held-out set
+    /// unmentionable), evaluation questions with held-out phrasings, and unseen-combination
+    /// scenes with the held-out object as focus.
+    func generatedQAs() throws -> [(QA, Scene, String)] {
+        let held = SceneGenerator.heldOutCombinations(seed: 13)
+        let train = try SceneGenerator(seed: 13, heldOutCombinations: held)
+        let unseen = try SceneGenerator(seed: 13, composition: .unseenCombinations, heldOutCombinations: held)
+        let instr = InstructionGenerator(seed: 13, unmentionable: held)
+        let heldOut = InstructionGenerator(seed: 13, phrasing: .heldOut, unmentionable: held)
+        let open = InstructionGenerator(seed: 13)
+        var out: [(QA, Scene, String)] = []
+        for i in 0..<400 {
+            let s = train.layout(index: i)
+            for sample in instr.samples(for: s, perScene: 3) { out += sample.qas.map { ($0, s, sample.id) } }
+            out += heldOut.evalQuestions(for: s).map { ($0, s, "\(s.id) held-out eval") }
+            let u = unseen.layout(index: i)
+            out += open.evalQuestions(for: u, focus: 0).map { ($0, u, "\(u.id) unseen eval") }
+        }
+        return out
+    }
+
+    func testEveryAnswerIsTrueOfTheSceneGraph() throws {
+        let qas = try generatedQAs()
+        XCTAssertGreaterThan(qas.count, 5000)
+        var kinds: [QAKind: Int] = [:]
+        for (qa, scene, label) in qas {
+            kinds[qa.kind, default: 0] += 1
+            let l = "\(label) '\(qa.question)'"
+            XCTAssertEqual(SceneOracle.answer(qa.query, scene.objects, l), qa.expected, "\(l) -> '\(qa.answer)'")
+        }
+        for k in QAKind.allCases { XCTAssertGreaterThan(kinds[k, default: 0], 300, "\(k): \(kinds)") }
+    }
+
+    /// The question text names what its query asks about.
+    func testQuestionsNameTheirSubject() throws {
+        for (qa, _, label) in try generatedQAs() {
+            switch qa.query {
+            case .colorOf(let r), .shapeOf(let r), .position(let r), .closest(let r), .countBySize(let r, _), .countRelative(_, let r):
+                XCTAssertTrue(qa.question.contains(r.definite), "\(label): '\(qa.question)' should name '\(r.definite)'")
+            case .count(let r):
+                XCTAssertTrue(qa.question.contains(r.pluralNoun), "\(label): '\(qa.question)'")
+            case .exists(let r):
+                XCTAssertTrue(qa.question.contains(r.noun), "\(label): '\(qa.question)'")
+            case .relation(let a, let rel, let b):
+                XCTAssertTrue(qa.question.contains(a.definite) && qa.question.contains(b.definite) && qa.question.contains(rel.rawValue), label)
+            case .countNotColor(let c):
+                XCTAssertTrue(qa.question.contains(c.rawValue), label)
+            case .moreThan(let x, let y):
+                XCTAssertTrue(qa.question.contains(x.pluralNoun) && qa.question.contains(y.pluralNoun), label)
+            case .extremeColor(let largest):
+                XCTAssertTrue(qa.question.contains(largest ? "largest" : "smallest"), label)
+            case .mostCommonColor, .mostCommonShape:
+                break
+            }
+        }
+    }
+
+    func testCanonicalAnswerParsesEveryGeneratedAnswer() throws {
+        for (qa, _, label) in try generatedQAs() {
+            XCTAssertEqual(qa.canonicalAnswer(from: qa.answer), qa.expected, "\(label): '\(qa.answer)'")
+            if qa.kind != .reasoning {
+                XCTAssertEqual(QA.canonicalAnswer(from: qa.answer, kind: qa.kind), qa.expected, "\(label): '\(qa.answer)'")
+                XCTAssertEqual(QA.form(of: qa.kind), qa.form)
+            }
+        }
+    }
+
+    /// About half of existence questions are "no", and each "no" names something absent.
+    func testExistenceNoAnswersNameAbsentThings() throws {
+        var yes = 0, no = 0
+        for (qa, scene, label) in try generatedQAs() where qa.kind == .existence {
+            guard case .exists(let r) = qa.query else { return XCTFail("\(label): existence query") }
+            let present = scene.objects.contains { o in (r.color ?? o.color) == o.color && (r.shape ?? o.shape) == o.shape }
+            if qa.expected == "no" {
+                no += 1
+                XCTAssertFalse(present, "\(label): '\(qa.question)' answered no but present")
+                XCTAssertTrue(qa.answer.hasPrefix("No,"), label)
+            } else {
+                yes += 1
+                XCTAssertTrue(present, label)
+                XCTAssertTrue(qa.answer.hasPrefix("Yes,"), label)
+            }
+        }
+        let share = Double(no) / Double(yes + no)
+        XCTAssertEqual(share, 0.5, accuracy: 0.07, "share of no answers (\(no) of \(yes + no))")
+    }
+
+    func testCanonicalAnswerGoldenExamples() {
+        let cases: [(String, AnswerForm, String?)] = [
+            ("The triangle is red.", .color, "red"),
+            ("It is a deep ORANGE colour", .color, "orange"),
+            ("The blue object is a circle.", .shape, "circle"),
+            ("Those are crosses.", .shape, "cross"),
+            ("There are two circles.", .number, "2"),
+            ("I count 3 red objects.", .number, "3"),
+            ("There are no stars in the image.", .number, "0"),
+            ("There is one star.", .number, "1"),
+            ("It is in the top left corner of the image.", .region, "top left"),
+            ("The red square is at the bottom.", .region, "bottom"),
+            ("On the right side.", .region, "right"),
+            ("Upper right.", .region, "top right"),
+            ("It is in the center.", .region, "center"),
+            ("In the middle of the picture.", .region, "center"),
+            ("Yes, there is a green star.", .yesNo, "yes"),
+            ("No, there is no green star.", .yesNo, "no"),
+            ("There isn't one.", .yesNo, "no"),
+            ("The red circle is at (0.20, 0.30). The nearest one is the blue square. So the answer is the blue square.", .object, "blue square"),
+            ("The square is at x = 0.28 and the red cross is at x = 0.56. The answer is yes.", .yesNo, "yes"),
+            ("There are 4 objects in total, and one of them is red. Therefore, the answer is 3.", .number, "3"),
+            ("I am not sure.", .color, nil),
+            ("Somewhere.", .region, nil),
+        ]
+        for (text, form, want) in cases {
+            XCTAssertEqual(QA.canonicalAnswer(from: text, form: form), want, "'\(text)' as \(form)")
+        }
+        XCTAssertEqual(QA.canonicalAnswer(from: "So the answer is no.", kind: .reasoning), "no")
+        XCTAssertEqual(QA.canonicalAnswer(from: "So the answer is the green star.", kind: .reasoning), "green star")
+        XCTAssertEqual(QA.canonicalAnswer(from: "The answer is 2.", kind: .reasoning), "2")
+    }
+}

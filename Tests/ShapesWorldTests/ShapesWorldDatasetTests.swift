@@ -1,0 +1,177 @@
+// The written dataset: byte-identical for a seed, LLaVA's JSON formats, the held-out splits
+// (combinations and phrasings never reach training files), response-type proportions.
+import ShapesWorld
+import XCTest
+
+final class ShapesWorldDatasetTests: XCTestCase {
+    static let files = ["pretrain.json", "instruct.json", "lm_corpus.txt", "eval.jsonl", "scenes.json", "summary.json"]
+
+    /// One dataset shared by the read-only tests (300 training scenes, 20 per eval split).
+    static let shared: (URL, Summary) = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shapesworld-test-\(getpid())")
+        let summary = try! ShapesWorldDataset.write(to: dir, scenes: 300, seed: 42, evalScenes: 20)
+        return (dir, summary)
+    }()
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: shared.0)
+        super.tearDown()
+    }
+
+    func read(_ name: String) throws -> Data { try Data(contentsOf: Self.shared.0.appendingPathComponent(name)) }
+    func json(_ name: String) throws -> [[String: Any]] { try XCTUnwrap(JSONSerialization.jsonObject(with: read(name)) as? [[String: Any]]) }
+    func evalRecords() throws -> [[String: String]] {
+        try String(decoding: read("eval.jsonl"), as: UTF8.self).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
+        }
+    }
+    func turns(_ sample: [String: Any]) -> [[String: String]] { sample["conversations"] as? [[String: String]] ?? [] }
+
+    func testSameSeedGivesByteIdenticalFilesAndDifferentSeedDiffers() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("shapesworld-det-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let a = base.appendingPathComponent("a"), b = base.appendingPathComponent("b"), c = base.appendingPathComponent("c")
+        try ShapesWorldDataset.write(to: a, scenes: 60, seed: 5, evalScenes: 5)
+        try ShapesWorldDataset.write(to: b, scenes: 60, seed: 5, evalScenes: 5)
+        try ShapesWorldDataset.write(to: c, scenes: 60, seed: 6, evalScenes: 5)
+        for f in Self.files + ["images/scene-000000.png", "images/scene-000059.png", "images/scene-000074.png"] {
+            let da = try Data(contentsOf: a.appendingPathComponent(f)), db = try Data(contentsOf: b.appendingPathComponent(f))
+            XCTAssertEqual(da, db, "\(f) differs between two runs with the same seed")
+            XCTAssertNotEqual(da, try Data(contentsOf: c.appendingPathComponent(f)), "\(f) equal for seeds 5 and 6")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: a.appendingPathComponent("images").path).count, 75)
+    }
+
+    /// LLaVA format: alternating human/gpt turns; `<image>` exactly once, on its own line
+    /// before or after the first question; both placements occur.
+    func testLLaVAJSONFormat() throws {
+        for name in ["pretrain.json", "instruct.json"] {
+            var before = 0, after = 0
+            for s in try json(name) {
+                let t = turns(s)
+                let id = s["id"] as? String ?? "?"
+                XCTAssertNotNil(s["image"] as? String, id)
+                XCTAssertTrue(!t.isEmpty && t.count % 2 == 0, id)
+                for (k, turn) in t.enumerated() {
+                    XCTAssertEqual(turn["from"], k % 2 == 0 ? "human" : "gpt", id)
+                    XCTAssertEqual(turn["value"]!.components(separatedBy: "<image>").count - 1, k == 0 ? 1 : 0, id)
+                }
+                if t[0]["value"]!.hasPrefix("<image>\n") { before += 1 } else if t[0]["value"]!.hasSuffix("\n<image>") { after += 1 }
+            }
+            XCTAssertEqual(before + after, try json(name).count, name)
+            XCTAssertGreaterThan(min(before, after), try json(name).count / 3, "\(name): before \(before), after \(after)")
+        }
+        XCTAssertEqual(try json("pretrain.json").count, 300)
+        let briefPrompts = Set(Phrasings.briefPrompts)
+        for s in try json("pretrain.json") {
+            let q = turns(s)[0]["value"]!.replacingOccurrences(of: "<image>", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertTrue(briefPrompts.contains(q), q)
+        }
+    }
+
+    func testResponseTypeProportionsFollowLLaVA() throws {
+        var counts: [String: Int] = [:]
+        for s in try json("instruct.json") {
+            let id = s["id"] as! String
+            let type = id.contains("-conv") ? "conversation" : (id.contains("-detail") ? "detail" : "complex_reasoning")
+            counts[type, default: 0] += 1
+            if type == "conversation" { XCTAssertTrue((2...4).contains(turns(s).count / 2), id) }
+            else { XCTAssertEqual(turns(s).count, 2, id) }
+        }
+        XCTAssertEqual(counts, Self.shared.1.responseTypes)
+        let total = Double(counts.values.reduce(0, +))
+        XCTAssertEqual(total, 600)
+        for (type, llava) in [("conversation", 58.0), ("detail", 23.0), ("complex_reasoning", 77.0)] {
+            XCTAssertEqual(Double(counts[type] ?? 0) / total, llava / 158, accuracy: 0.02, "\(type): \(counts)")
+        }
+    }
+
+    func testHeldOutCombinationsNeverReachTrainingFiles() throws {
+        let held = Self.shared.1.heldOutCombinations
+        XCTAssertEqual(held.count, 7)
+        var unseenScenes = 0
+        for s in try json("scenes.json") {
+            let names = (s["objects"] as! [[String: Any]]).map { "\($0["color"]!) \($0["shape"]!)" }
+            switch s["split"] as! String {
+            case "train", "test", "unseen_phrasings":
+                for n in names { XCTAssertFalse(held.contains(n), "\(s["id"]!) holds \(n)") }
+            case "unseen_combinations":
+                unseenScenes += 1
+                XCTAssertTrue(names.contains { held.contains($0) }, "\(s["id"]!) has no held-out combination")
+            default: XCTFail("unknown split")
+            }
+        }
+        XCTAssertEqual(unseenScenes, 20)
+        for f in ["pretrain.json", "instruct.json", "lm_corpus.txt"] {
+            let text = String(decoding: try read(f), as: UTF8.self).lowercased()
+            for h in held {
+                let re = try NSRegularExpression(pattern: "\\b\(h)(s|es)?\\b")
+                XCTAssertNil(re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), "\(f) mentions \(h)")
+            }
+        }
+    }
+
+    func testHeldOutPhrasingsNeverReachTrainingFiles() throws {
+        let heldOut = SceneOracle.allTemplates(.heldOut).map(SceneOracle.regex)
+        let train = SceneOracle.allTemplates(.train).map(SceneOracle.regex)
+        var questions = 0
+        for s in try json("instruct.json") {
+            for (k, t) in turns(s).enumerated() where k % 2 == 0 {
+                let q = t["value"]!.replacingOccurrences(of: "<image>", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+                questions += 1
+                for re in heldOut { XCTAssertFalse(SceneOracle.matches(re, q), "training question '\(q)' uses \(re.pattern)") }
+                XCTAssertTrue(train.contains { SceneOracle.matches($0, q) }, "'\(q)' matches no train template")
+            }
+        }
+        XCTAssertGreaterThan(questions, 1000)
+        let corpus = String(decoding: try read("lm_corpus.txt"), as: UTF8.self)
+        for t in SceneOracle.allTemplates(.heldOut) {
+            let longest = t.components(separatedBy: CharacterSet(charactersIn: "{}")).enumerated()
+                .filter { $0.offset % 2 == 0 }.map(\.element).max { $0.count < $1.count }!
+            if longest.count >= 12 { XCTAssertFalse(corpus.contains(longest), "corpus contains '\(longest)'") }
+        }
+        for r in try evalRecords() {
+            let q = r["question"]!
+            let usesHeldOut = heldOut.contains { SceneOracle.matches($0, q) }
+            XCTAssertEqual(usesHeldOut, r["split"] == "unseen_phrasings", "\(r["id"]!): '\(q)'")
+        }
+    }
+
+    func testEvalFileRecords() throws {
+        let records = try evalRecords()
+        XCTAssertEqual(records.count, Self.shared.1.evalQuestions.values.reduce(0, +))
+        var splits: [String: Int] = [:]
+        for r in records {
+            splits[r["split"]!, default: 0] += 1
+            let form = try XCTUnwrap(AnswerForm(rawValue: r["form"]!))
+            XCTAssertNotNil(QAKind(rawValue: r["kind"]!))
+            XCTAssertEqual(QA.canonicalAnswer(from: r["answer"]!, form: form), r["expected"], r["id"]!)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: Self.shared.0.appendingPathComponent("images/" + r["image"]!).path))
+        }
+        XCTAssertEqual(splits, Self.shared.1.evalQuestions)
+        XCTAssertEqual(Set(splits.keys), Set(ShapesWorldDataset.evalSplits))
+        for (split, n) in splits { XCTAssertGreaterThanOrEqual(n, 20 * 5, split) }
+    }
+
+    func testSummaryFileMatchesReturnedSummary() throws {
+        let s = try XCTUnwrap(JSONSerialization.jsonObject(with: read("summary.json")) as? [String: Any])
+        XCTAssertEqual(s["train_scenes"] as? Int, 300)
+        XCTAssertEqual(s["response_types"] as? [String: Int], Self.shared.1.responseTypes)
+        XCTAssertEqual(s["question_kinds"] as? [String: Int], Self.shared.1.questionKinds)
+        XCTAssertEqual(s["held_out_combinations"] as? [String], Self.shared.1.heldOutCombinations)
+        let lines = String(decoding: try read("lm_corpus.txt"), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, s["lm_corpus_lines"] as? Int)
+        XCTAssertFalse(lines.contains { $0.contains("<image>") })
+    }
+
+    func testInvalidArgumentsThrow() {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shapesworld-never")
+        XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 0, seed: 1)) { e in
+            XCTAssertEqual("\(e)", "ShapesWorld: scenes = 0 is not allowed; expected 1...900000.")
+        }
+        XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 10, seed: 1, samplesPerScene: 0)) { e in
+            XCTAssertEqual("\(e)", "ShapesWorld: samplesPerScene = 0 is not allowed; expected 1...8.")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path))
+    }
+}
