@@ -61,9 +61,10 @@ let package = Package(
         ),
         .target(name: "LLaVATraining", dependencies: ["LLaVA"], swiftSettings: fastSwift),
         .target(name: "ShapesWorld", swiftSettings: fastSwift),
+        .target(name: "LLaVADemo", dependencies: ["LLaVATraining", "ShapesWorld"], swiftSettings: fastSwift),
         .executableTarget(
             name: "LLaVACLI",
-            dependencies: ["LLaVA", "LLaVATraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LLaVA", "LLaVATraining", "LLaVADemo", "ShapesWorld", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "LLaVATestSupport", dependencies: ["LLaVATensor", "LLaVACheckpoint"], path: "Tests/LLaVATestSupport"),
         .testTarget(name: "LLaVATensorTests", dependencies: ["LLaVATensor", "LlamaText", "LLaVATestSupport"]),

@@ -2,6 +2,7 @@
 // run time, so the binary still runs on CPUs without AVX-512.
 #include "CKernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -107,31 +108,57 @@ CK_AVX512 static void f16_to_f32_avx512(const uint16_t *src, float *dst, size_t 
     for (; i < n; i++) dst[i] = f16_scalar(src[i]);
 }
 
-// bf16 pairs are loaded as 32-bit lanes: the high half is the odd element as-is (mask),
-// the low half shifted up is the even element. x is de-interleaved to match once per call.
+// bf16 pairs are loaded as 32-bit lanes: the high half is the odd element as-is (mask), the low
+// half shifted up is the even element. x is split into even and odd halves once per call, and
+// four rows are processed together so each x load serves four rows of weights.
+CK_AVX512 static inline float dot_bf16_tail(const uint16_t *row, const float *x, size_t c, size_t cols) {
+    float s = 0;
+    for (; c < cols; c++) s += bf16_scalar(row[c]) * x[c];
+    return s;
+}
+
 CK_AVX512 static void matvec_bf16_avx512(const uint16_t *W, const float *x, float *y, size_t cols,
                                          size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; r++) {
-        const uint16_t *row = W + r * cols;
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        size_t c = 0;
-        for (; c + 32 <= cols; c += 32) {
-            __m512i p = _mm512_loadu_si512((const void *)(row + c));
-            __m512 even = _mm512_castsi512_ps(_mm512_slli_epi32(p, 16));
-            __m512 odd = _mm512_castsi512_ps(_mm512_and_si512(p, _mm512_set1_epi32((int)0xFFFF0000)));
-            // x[c + 2j] and x[c + 2j + 1]
-            __m512 xa = _mm512_loadu_ps(x + c), xb = _mm512_loadu_ps(x + c + 16);
-            __m512i idx_even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            __m512i idx_odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-            __m512 xe = _mm512_permutex2var_ps(xa, idx_even, xb);
-            __m512 xo = _mm512_permutex2var_ps(xa, idx_odd, xb);
-            acc0 = _mm512_fmadd_ps(even, xe, acc0);
-            acc1 = _mm512_fmadd_ps(odd, xo, acc1);
+    size_t body = cols / 32 * 32;
+    float *xe = (float *)aligned_alloc(64, (body / 2 + 16) * sizeof(float));
+    float *xo = (float *)aligned_alloc(64, (body / 2 + 16) * sizeof(float));
+    for (size_t j = 0; j < body / 2; j++) { xe[j] = x[2 * j]; xo[j] = x[2 * j + 1]; }
+    const __m512i mask = _mm512_set1_epi32((int)0xFFFF0000);
+    size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint16_t *w0 = W + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps(), b2 = _mm512_setzero_ps(), b3 = _mm512_setzero_ps();
+        for (size_t c = 0; c < body; c += 32) {
+            __m512 ve = _mm512_load_ps(xe + c / 2), vo = _mm512_load_ps(xo + c / 2);
+            __m512i p0 = _mm512_loadu_si512((const void *)(w0 + c)), p1 = _mm512_loadu_si512((const void *)(w1 + c));
+            __m512i p2 = _mm512_loadu_si512((const void *)(w2 + c)), p3 = _mm512_loadu_si512((const void *)(w3 + c));
+            a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(p0, 16)), ve, a0);
+            b0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(p0, mask)), vo, b0);
+            a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(p1, 16)), ve, a1);
+            b1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(p1, mask)), vo, b1);
+            a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(p2, 16)), ve, a2);
+            b2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(p2, mask)), vo, b2);
+            a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(p3, 16)), ve, a3);
+            b3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(p3, mask)), vo, b3);
         }
-        float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-        for (; c < cols; c++) s += bf16_scalar(row[c]) * x[c];
-        y[r] = s;
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0, b0)) + dot_bf16_tail(w0, x, body, cols);
+        y[r + 1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, b1)) + dot_bf16_tail(w1, x, body, cols);
+        y[r + 2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, b2)) + dot_bf16_tail(w2, x, body, cols);
+        y[r + 3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, b3)) + dot_bf16_tail(w3, x, body, cols);
     }
+    for (; r < r1; r++) {
+        const uint16_t *w0 = W + r * cols;
+        __m512 a0 = _mm512_setzero_ps(), b0 = _mm512_setzero_ps();
+        for (size_t c = 0; c < body; c += 32) {
+            __m512i p0 = _mm512_loadu_si512((const void *)(w0 + c));
+            a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(p0, 16)), _mm512_load_ps(xe + c / 2), a0);
+            b0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(p0, mask)), _mm512_load_ps(xo + c / 2), b0);
+        }
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0, b0)) + dot_bf16_tail(w0, x, body, cols);
+    }
+    free(xe);
+    free(xo);
 }
 
 CK_AVX512 static void matvec_f16_avx512(const uint16_t *W, const float *x, float *y, size_t cols,
@@ -250,4 +277,72 @@ void ck_softmax(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
     float inv = 1.0f / sum;
     for (size_t i = 0; i < n; i++) x[i] *= inv;
+}
+
+// One query row (decode step) against S cached keys/values, all heads: scores = q·k / √HS over
+// keys [start, S), softmax, out = Σ p v. q (NH·HS), k and v (S, NKV·HS), out (NH·HS).
+static void attention_row_scalar(const float *q, const float *k, const float *v, float *out, float *scores,
+                                 size_t S, size_t start, size_t NH, size_t NKV, size_t HS) {
+    const float scale = 1.0f / sqrtf((float)HS);
+    const size_t group = NH / NKV;
+    for (size_t h = 0; h < NH; h++) {
+        const float *qh = q + h * HS;
+        const size_t kvh = h / group;
+        for (size_t j = start; j < S; j++) {
+            const float *kj = k + (j * NKV + kvh) * HS;
+            float d = 0;
+            for (size_t i = 0; i < HS; i++) d += qh[i] * kj[i];
+            scores[j - start] = d * scale;
+        }
+        ck_softmax(scores, S - start);
+        float *oh = out + h * HS;
+        for (size_t i = 0; i < HS; i++) oh[i] = 0;
+        for (size_t j = start; j < S; j++) {
+            const float p = scores[j - start];
+            const float *vj = v + (j * NKV + kvh) * HS;
+            for (size_t i = 0; i < HS; i++) oh[i] += p * vj[i];
+        }
+    }
+}
+
+#if CK_X86
+// The same with HS a multiple of 16: 16-wide FMAs over the head dimension.
+CK_AVX512 static void attention_row_avx512(const float *q, const float *k, const float *v, float *out, float *scores,
+                                           size_t S, size_t start, size_t NH, size_t NKV, size_t HS) {
+    const float scale = 1.0f / sqrtf((float)HS);
+    const size_t group = NH / NKV;
+    for (size_t h = 0; h < NH; h++) {
+        const float *qh = q + h * HS;
+        const size_t kvh = h / group;
+        for (size_t j = start; j < S; j++) {
+            const float *kj = k + (j * NKV + kvh) * HS;
+            __m512 acc = _mm512_setzero_ps();
+            for (size_t i = 0; i < HS; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + i), _mm512_loadu_ps(kj + i), acc);
+            scores[j - start] = _mm512_reduce_add_ps(acc) * scale;
+        }
+        ck_softmax(scores, S - start);
+        float *oh = out + h * HS;
+        for (size_t i = 0; i < HS; i += 16) {
+            __m512 acc = _mm512_setzero_ps();
+            for (size_t j = start; j < S; j++) {
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[j - start]), _mm512_loadu_ps(v + (j * NKV + kvh) * HS + i), acc);
+            }
+            _mm512_storeu_ps(oh + i, acc);
+        }
+    }
+}
+#endif
+
+void ck_attention_row(const float *q, const float *k, const float *v, float *out, size_t S, size_t start,
+                      size_t NH, size_t NKV, size_t HS) {
+    float *scores = (float *)malloc((S - start) * sizeof(float));
+#if CK_X86
+    if (ck_has_avx512() && HS % 16 == 0) {
+        attention_row_avx512(q, k, v, out, scores, S, start, NH, NKV, HS);
+        free(scores);
+        return;
+    }
+#endif
+    attention_row_scalar(q, k, v, out, scores, S, start, NH, NKV, HS);
+    free(scores);
 }

@@ -88,6 +88,22 @@ public final class LLaVAPipeline {
 
         let features = model.encodeImage(pixels: pixels)
         timings.imageEncode = lap()
+        var output = try generate(inputIDs: inputIDs, imageFeatures: features, maxTokens: maxTokens, sampling: sampling,
+                                  promptLogits: promptLogits, ignoreStopIDs: ignoreStopIDs, onToken: onToken)
+        output.timings.imageEncode = timings.imageEncode
+        return output
+    }
+
+    /// Generation from already projected image features (N, C_text) — e.g. one image, many questions.
+    public func generate(
+        inputIDs: [Int], imageFeatures features: Tensor, maxTokens: Int, sampling: SamplingOptions,
+        promptLogits: Bool = false, ignoreStopIDs: Bool = false, onToken: (Int) -> Void = { _ in }
+    ) throws -> Output {
+        let limit = model.config.text.maxPositionEmbeddings
+        guard inputIDs.count < limit else { throw LLaVAError.promptTooLong(tokens: inputIDs.count, limit: limit) }
+        var timings = Timings()
+        var clock = Date()
+        func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
         let embeddings = try model.inputEmbeddings(ids: inputIDs, imageFeatures: features)
         let capacity = min(limit, inputIDs.count + max(maxTokens, 0))
         var cache = KVCache(config: model.config.text, capacity: capacity)

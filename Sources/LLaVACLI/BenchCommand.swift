@@ -17,12 +17,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length besides the image tokens.") var promptTokens = 16
     @Option(name: .customLong("max-tokens"), help: "Tokens to decode (EOS ignored).") var maxTokens = 32
     @Option(help: "Timed runs; the best is reported.") var runs = 2
-    @Option(help: "Threads for BLAS and the matvec kernels.") var threads = 2
+    @Option(help: "Threads (GEMM blocks, matvec rows, attention heads).") var threads = 2
     @Flag(help: "Print one JSON line instead of a table.") var json = false
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(threads)
             Parallel.threads = threads
             let start = Date()
             let pipeline = try LLaVAPipeline(directory: URL(fileURLWithPath: model))

@@ -8,7 +8,7 @@ struct LLaVACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llava",
         abstract: "LLaVA (CLIP + projector + Llama) inference and training on the CPU.",
-        subcommands: [GenerateCommand.self, InspectCommand.self, TokenizeCommand.self, PreprocessCommand.self, BenchCommand.self, TrainCommand.self]
+        subcommands: [GenerateCommand.self, InspectCommand.self, TokenizeCommand.self, PreprocessCommand.self, BenchCommand.self, TrainCommand.self, DemoCommand.self, DataCommand.self]
     )
 }
 

@@ -67,12 +67,10 @@ struct TrainCommand: ParsableCommand {
                 }
                 return t
             } ?? (stage == 1 ? .plain : .llavaV1)
-            let (dataset, skipped) = try LLaVADataset.load(
-                file: URL(fileURLWithPath: data), imageFolder: imageFolder.map { URL(fileURLWithPath: $0) },
-                missingImages: skipMissingImages ? .skip : .fail)
-            let (tokenized, stats) = try dataset.tokenized(
-                template: templateKind, tokenizer: tokenizer, imageTokenCount: config.imageTokenCount,
-                maxLength: maxLength ?? config.text.maxPositionEmbeddings)
+            let (samples, stats, skipped) = try PreparedSample.load(
+                data: URL(fileURLWithPath: data), imageFolder: imageFolder.map { URL(fileURLWithPath: $0) },
+                template: templateKind, tokenizer: tokenizer, config: config, maxLength: maxLength,
+                skipMissingImages: skipMissingImages)
             log("data: \(stats.samples) samples (\(stats.truncated) truncated to the context, \(stats.masked) masked "
                 + "by the tokenization rule, \(skipped) skipped for a missing image)")
             var options = TrainingOptions()
@@ -94,7 +92,6 @@ struct TrainCommand: ParsableCommand {
                 options.lora = LoRAConfig(rank: loraRank, alpha: loraAlpha ?? Float(2 * loraRank),
                                           targets: loraTargets.split(separator: ",").map(String.init))
             }
-            let samples = tokenized.map { PreparedSample(ids: $0.ids, labels: $0.labels, imagePath: $0.imagePath) }
             let trainer = try Trainer(source: modelDir, output: URL(fileURLWithPath: output), options: options, samples: samples) { url in
                 try processor.preprocess(try ImageDecoder.decode(fileAt: url)).values
             }

@@ -3,6 +3,7 @@
 // single row (decode) and are widened tile by tile into a scratch buffer for GEMM (prefill).
 import CKernels
 import Dispatch
+import Foundation
 
 public struct Linear: @unchecked Sendable {
     public let weight: Weight  // (out, in)
@@ -86,13 +87,24 @@ public struct Linear: @unchecked Sendable {
     }
 }
 
-/// Splitting work over the machine's cores with large chunks (Dispatch's wake-up cost is tens of µs,
-/// so this is only for work of a millisecond or more).
+/// Splitting work over the machine's cores. Two parts go to CKernels' persistent helper thread
+/// (sub-microsecond hand-over); other counts use Dispatch.
 public enum Parallel {
-    public static var threads: Int = 2
+    public static var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 { body(0); return }
+        if parts == 2 {
+            withoutActuallyEscaping(body) { escapable in
+                var box = escapable
+                withUnsafeMutablePointer(to: &box) { ptr in
+                    ck_run2({ ctx, part in
+                        ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                    }, UnsafeMutableRawPointer(ptr))
+                }
+            }
+            return
+        }
         DispatchQueue.concurrentPerform(iterations: parts, execute: body)
     }
 }

@@ -19,6 +19,14 @@ void ck_matvec_f16(const uint16_t *W, const float *x, float *y, size_t cols, siz
 /// In-place row softmax over n values: x = exp(x - max) / sum. Returns nothing; n > 0.
 void ck_softmax(float *x, size_t n);
 
+/// Attention of one query row over keys/values [start, S): q (NH·HS), k and v (S, NKV·HS) → out (NH·HS).
+void ck_attention_row(const float *q, const float *k, const float *v, float *out, size_t S, size_t start,
+                      size_t NH, size_t NKV, size_t HS);
+
+/// Runs fn(ctx, 0) on the caller and fn(ctx, 1) on a persistent helper thread, returning when both
+/// are done. Nested or concurrent calls run both parts on the caller.
+void ck_run2(void (*fn)(void *, long), void *ctx);
+
 /// Which instruction set the kernels above use on this CPU ("avx512" or "scalar").
 const char *ck_isa(void);
 

@@ -1,0 +1,70 @@
+// Sizes and schedules of `llava demo`: the whole LLaVA pipeline trained from scratch on
+// ShapesWorld. `full` fits the 10-minute budget on 2 cores, `quick` its 2-minute one.
+import LLaVA
+
+public struct DemoSettings: Sendable {
+    // Data
+    public var scenes = 2400
+    public var evalScenes = 60               // per split (test, unseen_combinations, unseen_phrasings)
+    public var samplesPerScene = 2
+    public var imageSize = 64
+    public var seed: UInt64 = 1
+    public var vocabularySize = 700
+    // CLIP: ViT (patch 16 → 4×4 = 16 patches) and a causal text tower, contrastive loss
+    public var patchSize = 16
+    public var clipHidden = 64
+    public var clipLayers = 3
+    public var clipHeads = 4
+    public var clipTextLayers = 2
+    public var clipSteps = 300
+    public var clipBatch = 64
+    public var clipLR: Float = 2e-3
+    // Language model (Llama)
+    public var llmHidden = 128
+    public var llmLayers = 4
+    public var llmHeads = 4
+    public var llmKVHeads = 2
+    public var llmMLP = 344
+    public var maxPositions = 384
+    public var lmEpochs = 1
+    public var lmBatch = 32
+    public var lmLR: Float = 3e-3
+    // LLaVA stages
+    public var stage1Epochs = 1
+    public var stage1Batch = 32
+    public var stage1LR: Float = 2e-3        // LLaVA §4.2 uses 2e-3 for stage 1
+    public var stage2Epochs = 2
+    public var stage2Batch = 16
+    public var stage2LR: Float = 1e-3
+    // Ablations (each one flag of `llava demo`)
+    public var projector: LLaVAConfig.ProjectorType = .mlp2xGELU
+    public var skipStage1 = false
+    public var freezeLLM = false             // stage 2 trains the projector only
+    public var stage1Only = false
+    public var trainFraction = 1.0           // share of the instruction data used in stage 2
+
+    public init() {}
+
+    public static let full = DemoSettings()
+
+    public static var quick: DemoSettings {
+        var s = DemoSettings()
+        s.scenes = 500
+        s.evalScenes = 12
+        s.clipSteps = 80
+        s.vocabularySize = 600
+        s.stage2Epochs = 1
+        return s
+    }
+
+    /// Short names of the ablations switched on (for reports).
+    public var ablations: [String] {
+        var a: [String] = []
+        if projector == .linear { a.append("linear projector") }
+        if skipStage1 { a.append("no stage 1") }
+        if freezeLLM { a.append("stage 2 with the LLM frozen") }
+        if stage1Only { a.append("stage 1 only") }
+        if trainFraction < 1 { a.append("\(Int(trainFraction * 100))% of the instruction data") }
+        return a
+    }
+}
