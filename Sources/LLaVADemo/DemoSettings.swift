@@ -4,19 +4,19 @@ import LLaVA
 
 public struct DemoSettings: Sendable {
     // Data
-    public var scenes = 2400
+    public var scenes = 3000
     public var evalScenes = 60               // per split (test, unseen_combinations, unseen_phrasings)
     public var samplesPerScene = 2
     public var imageSize = 64
     public var seed: UInt64 = 1
     public var vocabularySize = 700
-    // CLIP: ViT (patch 16 → 4×4 = 16 patches) and a causal text tower, contrastive loss
-    public var patchSize = 16
-    public var clipHidden = 64
+    // CLIP: ViT (patch 8 → 8×8 = 64 patches) and a causal text tower, contrastive loss
+    public var patchSize = 8
+    public var clipHidden = 96
     public var clipLayers = 3
     public var clipHeads = 4
     public var clipTextLayers = 2
-    public var clipSteps = 300
+    public var clipSteps = 500
     public var clipBatch = 64
     public var clipLR: Float = 2e-3
     // Language model (Llama)

@@ -35,6 +35,8 @@ public final class TrainableLLaVA {
     public let inference: LLaVAModel     // frozen vision tower (and the original weights, for saving)
     public let params: ParameterSet
     public let lora: LoRAConfig?
+    /// The frozen vision tower's tensors, as loaded (canonical names).
+    public let visionTensors: [String: Weight]
     let llama: TrainableLlama
     let linear1: TrainLinear
     let linear2: TrainLinear?
@@ -50,6 +52,7 @@ public final class TrainableLLaVA {
                 lora: LoRAConfig?, seed: UInt64) throws {
         self.config = config
         inference = try LLaVAModel(config: config, tensors: tensors, directory: directory)
+        visionTensors = tensors.filter { $0.key.hasPrefix(CheckpointLayout.vision) }
         let trainLLM = (stage == .instructionTuning && lora == nil) || stage == .languageModel
         var specs: [(name: String, shape: [Int], values: [Float], trainable: Bool)] = []
         for name in tensors.keys.sorted() where !name.hasPrefix(CheckpointLayout.vision) {

@@ -5,14 +5,13 @@ import Foundation
 import LLaVA
 import LLaVATensor
 import LLaVATestSupport
+import LlamaText
 import LLaVATraining
 import XCTest
 
 final class TrajectoryTests: XCTestCase {
-    func run(_ key: String, options: TrainingOptions) throws {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("training/trajectory.json"))) as! [String: Any]
-        let spec = json[key] as! [String: Any]
-        let steps = spec["steps"] as! [[String: Any]]
+    /// The fixture batch as trainer samples, images served from memory.
+    func fixtureSamples() throws -> ([PreparedSample], [URL: [Float]]) {
         let batch = try SafeTensorsFixture(Fixtures.url("training/batch.safetensors"))
         var samples: [PreparedSample] = []
         var pixels: [URL: [Float]] = [:]
@@ -26,6 +25,14 @@ final class TrajectoryTests: XCTestCase {
             samples.append(PreparedSample(ids: ids, labels: batch.ints["labels_\(i)"]!, imagePath: path))
             i += 1
         }
+        return (samples, pixels)
+    }
+
+    func run(_ key: String, options: TrainingOptions) throws {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("training/trajectory.json"))) as! [String: Any]
+        let spec = json[key] as! [String: Any]
+        let steps = spec["steps"] as! [[String: Any]]
+        let (samples, pixels) = try fixtureSamples()
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("traj-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
         let trainer = try Trainer(source: Fixtures.url("models/llava15_f32"), output: output, options: options,
@@ -48,8 +55,45 @@ final class TrajectoryTests: XCTestCase {
             let c = compare("\(key) final \(name)", trainer.model.params.floats(name), expected, rtol: 1e-4, atol: 1e-4 * scale)
             XCTAssertTrue(c.passed, c.description)
         }
-        // The HF checkpoint written at the end reloads with the inference loader.
-        XCTAssertNoThrow(try LLaVAModel(directory: output))
+        // The HF checkpoint written at the end reloads with the inference loader and gives the same
+        // logits as the trained parameters in memory.
+        let reloaded = try LLaVAModel(directory: output)
+        let inMemory = try LLaVAModel(config: trainer.model.config, tensors: Dictionary(uniqueKeysWithValues:
+            trainer.model.params.entries.map { ($0.name, Weight(shape: $0.shape, values: trainer.model.params.floats($0.name))) }
+            + trainer.model.visionTensors.map { ($0.key, $0.value) }), directory: "memory")
+        let ids = samples[0].ids
+        let px = pixels[samples[0].imagePath!]!
+        func logits(_ m: LLaVAModel) throws -> [Float] {
+            var cache = KVCache(config: m.config.text, capacity: ids.count)
+            let x = try m.inputEmbeddings(ids: ids, imageFeatures: m.encodeImage(pixels: px))
+            return m.language.logits(m.language.forward(x, cache: &cache)).data
+        }
+        XCTAssertEqual(try logits(reloaded), try logits(inMemory), "saved and reloaded checkpoint changes the logits")
+    }
+
+    /// Gradient accumulation: 3 micro-batches of 1 give the same update as one batch of 3.
+    func testGradientAccumulationEqualsTheLargerBatch() throws {
+        let (samples, pixels) = try fixtureSamples()
+        var finals: [[Float]] = []
+        for (batch, accum) in [(3, 1), (1, 3)] {
+            var o = TrainingOptions()
+            o.stage = .instructionTuning
+            o.maxSteps = 1
+            o.batchSize = batch
+            o.gradAccum = accum
+            o.optimizer = .sgd
+            o.lr = 1
+            o.warmupRatio = 0
+            o.shuffle = false
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("accum-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let trainer = try Trainer(source: Fixtures.url("models/llava15_f32"), output: output, options: o, samples: samples,
+                                      loadPixels: { pixels[$0]! })
+            try trainer.run()
+            finals.append(Array(UnsafeBufferPointer(start: trainer.model.params.values, count: trainer.model.params.count)))
+        }
+        let c = compare("batch 3 vs 3 × accumulated batch 1", finals[1], finals[0], rtol: 1e-5, atol: 1e-6)
+        XCTAssertTrue(c.passed, c.description)
     }
 
     func testStage2AdamWTrajectoryMatchesPyTorch() throws {
