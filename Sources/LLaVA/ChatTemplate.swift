@@ -22,14 +22,24 @@ public enum ChatTemplate: String, CaseIterable, Sendable {
     }
 
     /// The template a checkpoint implies: a chat template using [INST], or a Mistral text model,
-    /// means mistral; otherwise llava-1.5.
+    /// means mistral; one holding Vicuna's system sentence means vicuna_v1; otherwise llava-1.5.
     public static func detect(directory: URL, textModelType: String) -> ChatTemplate {
         for file in ["chat_template.jinja", "chat_template.json", "tokenizer_config.json"] {
-            if let text = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8),
-               text.contains("[INST]") { return .mistral }
+            guard let text = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8) else { continue }
+            if text.contains("[INST]") { return .mistral }
+            if text.contains("A chat between a curious user") { return .vicunaV1 }
         }
         return textModelType == "mistral" ? .mistral : .llava15
     }
+
+    /// A Jinja chat template equivalent to `vicunaV1` for one user turn (written into checkpoints
+    /// trained with the llava_v1 template, so `--prompt` and transformers' apply_chat_template agree).
+    public static let vicunaV1Jinja = "{{ '" + vicunaSystem.replacingOccurrences(of: "'", with: "\\'") + "' }}"
+        + "{% for message in messages %}{% if message['role'] == 'user' %}{{ ' USER: ' }}"
+        + "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}"
+        + "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] }}{% endfor %}"
+        + "{% elif message['role'] == 'assistant' %}{{ ' ASSISTANT: ' + message['content'][0]['text'] + '</s>' }}{% endif %}{% endfor %}"
+        + "{% if add_generation_prompt %}{{ ' ASSISTANT:' }}{% endif %}"
 
     /// The raw prompt for one user message about one image (the image goes first, as LLaVA does).
     public func render(_ message: String) -> String {

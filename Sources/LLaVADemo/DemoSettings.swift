@@ -12,11 +12,11 @@ public struct DemoSettings: Sendable {
     public var vocabularySize = 700
     // CLIP: ViT (patch 8 → 8×8 = 64 patches) and a causal text tower, contrastive loss
     public var patchSize = 8
-    public var clipHidden = 96
+    public var clipHidden = 64
     public var clipLayers = 3
     public var clipHeads = 4
     public var clipTextLayers = 2
-    public var clipSteps = 500
+    public var clipSteps = 1500
     public var clipBatch = 64
     public var clipLR: Float = 2e-3
     // Language model (Llama)
@@ -49,11 +49,11 @@ public struct DemoSettings: Sendable {
 
     public static var quick: DemoSettings {
         var s = DemoSettings()
-        s.scenes = 500
-        s.evalScenes = 12
-        s.clipSteps = 80
+        s.scenes = 800
+        s.evalScenes = 20
+        s.clipSteps = 250
         s.vocabularySize = 600
-        s.stage2Epochs = 1
+        s.stage2Epochs = 2
         return s
     }
 

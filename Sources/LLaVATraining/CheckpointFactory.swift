@@ -79,6 +79,7 @@ public enum CheckpointFactory {
         try tokenizer.write(to: dir.appendingPathComponent("tokenizer.json"), options: .atomic)
         try tokenizerConfig.write(to: dir.appendingPathComponent("tokenizer_config.json"), options: .atomic)
         try imageProcessorJSON(size: imageSize).write(to: dir.appendingPathComponent("preprocessor_config.json"), options: .atomic)
+        try Data(ChatTemplate.vicunaV1Jinja.utf8).write(to: dir.appendingPathComponent("chat_template.jinja"), options: .atomic)
     }
 
     /// Writes a CLIPModel checkpoint (config.json + model.safetensors) of a trained TrainableCLIP.
