@@ -64,18 +64,8 @@ public final class TrainableEncoder {
             a.q = linear(l.q, a.h1, N)
             a.k = linear(l.k, a.h1, N)
             a.v = linear(l.v, a.h1, N)
-            a.attn = [Float](repeating: 0, count: N * C)
-            for (s, T) in zip(segments.starts, segments.lengths) {
-                var P = [Float](repeating: 0, count: NH * T * T)
-                a.q.withUnsafeBufferPointer { qp in a.k.withUnsafeBufferPointer { kp in a.v.withUnsafeBufferPointer { vp in
-                    P.withUnsafeMutableBufferPointer { pp in a.attn.withUnsafeMutableBufferPointer { op in
-                        Attention.forwardSaving(q: qp.baseAddress! + s * C, k: kp.baseAddress! + s * C, v: vp.baseAddress! + s * C,
-                                                T: T, NH: NH, NKV: NH, HS: HS, causal: causal,
-                                                probs: pp.baseAddress!, out: op.baseAddress! + s * C)
-                    } }
-                } } }
-                a.probs.append(P)
-            }
+            (a.attn, a.probs) = PackedAttention.forward(q: a.q, k: a.k, v: a.v, segments: segments, NH: NH, NKV: NH, HS: HS,
+                                                        causal: causal)
             a.x2 = zip(x, linear(l.out, a.attn, N)).map(+)
             a.h2 = layerNorm(a.x2, l.ln2W, l.ln2B, N)
             a.f = linear(l.fc1, a.h2, N)
@@ -105,22 +95,8 @@ public final class TrainableEncoder {
             for i in 0..<(N * C) { dx2[i] += dn2[i] }
             // x2 = x + out(attn(ln1(x)))
             let dAttn = linearBackward(l.out, dy: dx2, x: a.attn, N)
-            var dq = [Float](repeating: 0, count: N * C), dk = dq, dv = dq
-            for (si, (s, T)) in zip(segments.starts, segments.lengths).enumerated() {
-                dAttn.withUnsafeBufferPointer { dop in a.q.withUnsafeBufferPointer { qp in a.k.withUnsafeBufferPointer { kp in
-                    a.v.withUnsafeBufferPointer { vp in a.probs[si].withUnsafeBufferPointer { pp in
-                        dq.withUnsafeMutableBufferPointer { dqp in dk.withUnsafeMutableBufferPointer { dkp in
-                            dv.withUnsafeMutableBufferPointer { dvp in
-                                Attention.backward(dOut: dop.baseAddress! + s * C, q: qp.baseAddress! + s * C,
-                                                   k: kp.baseAddress! + s * C, v: vp.baseAddress! + s * C,
-                                                   probs: pp.baseAddress!, T: T, NH: NH, NKV: NH, HS: HS,
-                                                   dq: dqp.baseAddress! + s * C, dk: dkp.baseAddress! + s * C,
-                                                   dv: dvp.baseAddress! + s * C)
-                            }
-                        } }
-                    } }
-                } } }
-            }
+            let (dq, dk, dv) = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs, segments: segments,
+                                                        NH: NH, NKV: NH, HS: HS)
             var dh1 = linearBackward(l.q, dy: dq, x: a.h1, N)
             let dhk = linearBackward(l.k, dy: dk, x: a.h1, N)
             let dhv = linearBackward(l.v, dy: dv, x: a.h1, N)

@@ -129,19 +129,8 @@ public final class TrainableLlama {
                     }
                 }
             }
-            a.attn = [Float](repeating: 0, count: N * QD)
-            a.probs = []
-            for (s, T) in zip(segments.starts, segments.lengths) {
-                var P = [Float](repeating: 0, count: NH * T * T)
-                a.q.withUnsafeBufferPointer { qp in a.k.withUnsafeBufferPointer { kp in a.v.withUnsafeBufferPointer { vp in
-                    P.withUnsafeMutableBufferPointer { pp in a.attn.withUnsafeMutableBufferPointer { op in
-                        Attention.forwardSaving(q: qp.baseAddress! + s * QD, k: kp.baseAddress! + s * KVD, v: vp.baseAddress! + s * KVD,
-                                                T: T, NH: NH, NKV: NKV, HS: HS, causal: true,
-                                                probs: pp.baseAddress!, out: op.baseAddress! + s * QD)
-                    } }
-                } } }
-                a.probs.append(P)
-            }
+            (a.attn, a.probs) = PackedAttention.forward(q: a.q, k: a.k, v: a.v, segments: segments, NH: NH, NKV: NKV, HS: HS,
+                                                        causal: true)
             let o = project(layer.o, a.attn, N, "o", a)
             a.x2 = zip(x, o).map(+)
             a.h2 = rmsNorm(a.x2, layer.postNorm, N)
@@ -184,22 +173,10 @@ public final class TrainableLlama {
             // x2 = x + o(attn)
             var dAttn = [Float](repeating: 0, count: N * QD)
             projectBackward(layer.o, dy: dx2, x: a.attn, N, "o", a, dx: &dAttn, accumulate: false)
-            var dq = [Float](repeating: 0, count: N * QD), dk = [Float](repeating: 0, count: N * KVD), dv = dk
-            for (si, (s, T)) in zip(segments.starts, segments.lengths).enumerated() {
-                dAttn.withUnsafeBufferPointer { dop in a.q.withUnsafeBufferPointer { qp in a.k.withUnsafeBufferPointer { kp in
-                    a.v.withUnsafeBufferPointer { vp in a.probs[si].withUnsafeBufferPointer { pp in
-                        dq.withUnsafeMutableBufferPointer { dqp in dk.withUnsafeMutableBufferPointer { dkp in
-                            dv.withUnsafeMutableBufferPointer { dvp in
-                                Attention.backward(dOut: dop.baseAddress! + s * QD, q: qp.baseAddress! + s * QD,
-                                                   k: kp.baseAddress! + s * KVD, v: vp.baseAddress! + s * KVD,
-                                                   probs: pp.baseAddress!, T: T, NH: NH, NKV: NKV, HS: HS,
-                                                   dq: dqp.baseAddress! + s * QD, dk: dkp.baseAddress! + s * KVD,
-                                                   dv: dvp.baseAddress! + s * KVD)
-                            }
-                        } }
-                    } }
-                } } }
-            }
+            let grads = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs, segments: segments,
+                                                 NH: NH, NKV: NKV, HS: HS)
+            var dq = grads.dq, dk = grads.dk
+            let dv = grads.dv
             dq.withUnsafeMutableBufferPointer { dqp in
                 dk.withUnsafeMutableBufferPointer { dkp in
                     for (s, T) in zip(segments.starts, segments.lengths) {

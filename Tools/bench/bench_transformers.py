@@ -227,6 +227,7 @@ def main() -> None:
 
     encode_times, prefill_times, decode_times = [], [], []
     ids = None
+    ru0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     with torch.inference_mode():
         for r in range(args.runs + 1):  # run 0 is the warm-up
             te = encode_once()
@@ -243,6 +244,12 @@ def main() -> None:
                 prefill_times.append(tp)
                 decode_times.append(td)
 
+        ru1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        # CPU seconds per wall second over the timed runs: ~threads on an idle machine; much less means
+        # other processes took the cores (the numbers are then not comparable).
+        cpu_per_wall = ((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)) / (w1 - w0)
+        log(f"  CPU/wall over the runs: {cpu_per_wall:.2f} (threads {torch.get_num_threads()}), "
+            f"load average {os.getloadavg()[0]:.2f}")
         gen_rate = None
         if not args.no_generate_check:
             t = time.perf_counter()
@@ -276,6 +283,7 @@ def main() -> None:
         "decode_tok_s_generate": None if gen_rate is None else round(gen_rate, 3),
         "peak_rss_gib": round(peak_rss_gib(), 3),
         "load_rss_gib": round(load_rss, 3),
+        "cpu_per_wall": round(cpu_per_wall, 2),
         "load_s": round(load_s, 2),
         "runs": args.runs,
         "prompt": prompt,
