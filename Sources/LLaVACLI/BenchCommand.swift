@@ -58,10 +58,16 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// `USER: <image>\n` and filler text, cut to exactly image tokens + promptTokens ids.
+    /// `USER: <image>\n` and filler text, cut to exactly image tokens + promptTokens ids (never
+    /// inside the image-token run).
     func benchPrompt(_ pipeline: LLaVAPipeline) throws -> [Int] {
         let filler = String(repeating: " Describe the picture in detail.", count: promptTokens / 4 + 4)
         let ids = try pipeline.promptIDs(rawPrompt: "USER: <image>\n" + filler)
+        let image = pipeline.model.config.imageTokenIndex
+        let minimum = (ids.lastIndex(of: image) ?? 0) + 1 - pipeline.model.config.imageTokenCount
+        guard promptTokens >= minimum else {
+            throw ValidationError("--prompt-tokens must be at least \(minimum) (the tokens around <image> in the bench prompt)")
+        }
         return Array(ids.prefix(pipeline.model.config.imageTokenCount + promptTokens))
     }
 }
