@@ -47,8 +47,7 @@ struct DemoCommand: ParsableCommand {
             pipeline.onProgress = { stage, step, total, loss in
                 guard tty else { return }
                 lastStage = stage
-                let width = 24, filled = width * step / max(total, 1)
-                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                let bar = ProgressBar.bar(step, total)
                 let l = loss.map { String(format: "  loss %.4f", $0) } ?? ""
                 FileHandle.standardError.write(Data("\r  \(bar) \(step)/\(total)\(l)   ".utf8))
             }

@@ -127,12 +127,16 @@ final class ProgressBar {
         let elapsed = Date().timeIntervalSince(started)
         let done = m.step - firstStep!
         let eta = done > 0 ? elapsed / Double(done) * Double(total - m.step) : 0
-        let width = 24, filled = width * m.step / max(total, 1)
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = String(format: "\r%@ step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA %02d:%02d ", bar, m.step, total, m.loss,
+        let line = String(format: "\r%@ step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA %02d:%02d ", Self.bar(m.step, total), m.step, total, m.loss,
                           Double(m.lr), Double(tokens) / max(elapsed, 1e-9), Int(eta) / 60, Int(eta) % 60)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
     func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
+
+    /// A 24-character bar filled step / total.
+    static func bar(_ step: Int, _ total: Int) -> String {
+        let width = 24, filled = min(width, width * step / max(total, 1))
+        return String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+    }
 }
