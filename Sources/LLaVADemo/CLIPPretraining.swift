@@ -14,6 +14,9 @@ public struct CLIPResult: Sendable {
     public var zeroShotAccuracy: Double
     public var zeroShotColourAccuracy: Double
     public var zeroShotShapeAccuracy: Double
+    /// The same with the prompt "a {colour} {shape}".
+    public var captionPromptAccuracy: Double
+    public var captionPromptShapeAccuracy: Double
     public var zeroShotImages: Int
     public var finalTemperature: Float
 }
@@ -57,32 +60,42 @@ enum CLIPPretraining {
             losses.append(loss)
             progress(step + 1, loss)
         }
-        // Zero-shot on fresh single-object scenes (colours × shapes, seen and held-out pairs alike).
+        // Zero-shot on fresh single-object scenes (colours × shapes, seen and held-out pairs alike),
+        // with CLIP's prompt ("a photo of a …", whose "photo" ShapesWorld's captions never use) and
+        // with the captions' own wording ("a red triangle").
         let generator = try SceneGenerator(seed: s.seed &+ 777, size: s.imageSize, composition: .unrestricted, objectCount: 1...1)
         let classes = Combination.all
-        let prompts = classes.map { captionIDs("a photo of a \($0.color.rawValue) \($0.shape.rawValue)", tokenizer, maxLength: maxText) }
-        let textEmbeddings = clip.encodeTextsForInference(prompts)
-        var correct = 0, colour = 0, shape = 0
         let count = 192
         let D = clip.projectionDim
+        var images: [[Float]] = []
+        var truth: [Combination] = []
         for i in 0..<count {
             let scene = generator.scene(index: i)
-            let object = scene.objects[0]
             let px = try processor.preprocess(RGBImage(width: scene.width, height: scene.height, pixels: scene.pixels)).values
-            let image = clip.encodeImagesForInference([px])
-            var best = 0, bestScore = -Float.infinity
-            for (c, _) in classes.enumerated() {
-                var dot: Float = 0
-                for d in 0..<D { dot += image[d] * textEmbeddings[c * D + d] }
-                if dot > bestScore { bestScore = dot; best = c }
-            }
-            if classes[best].color == object.color && classes[best].shape == object.shape { correct += 1 }
-            if classes[best].color == object.color { colour += 1 }
-            if classes[best].shape == object.shape { shape += 1 }
+            images.append(clip.encodeImagesForInference([px]))
+            truth.append(Combination(scene.objects[0].color, scene.objects[0].shape))
         }
-        let result = CLIPResult(losses: losses, zeroShotAccuracy: Double(correct) / Double(count),
-                                zeroShotColourAccuracy: Double(colour) / Double(count),
-                                zeroShotShapeAccuracy: Double(shape) / Double(count), zeroShotImages: count,
+        func zeroShot(_ template: (Combination) -> String) -> (all: Double, colour: Double, shape: Double) {
+            let text = clip.encodeTextsForInference(classes.map { captionIDs(template($0), tokenizer, maxLength: maxText) })
+            var correct = 0, colour = 0, shape = 0
+            for (image, t) in zip(images, truth) {
+                var best = 0, bestScore = -Float.infinity
+                for c in classes.indices {
+                    var dot: Float = 0
+                    for d in 0..<D { dot += image[d] * text[c * D + d] }
+                    if dot > bestScore { bestScore = dot; best = c }
+                }
+                if classes[best] == t { correct += 1 }
+                if classes[best].color == t.color { colour += 1 }
+                if classes[best].shape == t.shape { shape += 1 }
+            }
+            return (Double(correct) / Double(count), Double(colour) / Double(count), Double(shape) / Double(count))
+        }
+        let paper = zeroShot { "a photo of a \($0.color.rawValue) \($0.shape.rawValue)" }
+        let plain = zeroShot { "a \($0.color.rawValue) \($0.shape.rawValue)" }
+        let result = CLIPResult(losses: losses, zeroShotAccuracy: paper.all, zeroShotColourAccuracy: paper.colour,
+                                zeroShotShapeAccuracy: paper.shape, captionPromptAccuracy: plain.all,
+                                captionPromptShapeAccuracy: plain.shape, zeroShotImages: count,
                                 finalTemperature: clip.temperature)
         return (clip, result)
     }

@@ -64,7 +64,8 @@ public final class DemoPipeline {
             return (r, r.1.losses)
         }
         try CheckpointFactory.writeCLIP(clip, to: output.appendingPathComponent("clip"))
-        onMessage("  CLIP zero-shot accuracy \(percent(clipResult.zeroShotAccuracy)) on \(clipResult.zeroShotImages) single-object images")
+        onMessage("  CLIP zero-shot accuracy \(percent(clipResult.zeroShotAccuracy)) (shape \(percent(clipResult.zeroShotShapeAccuracy))); "
+            + "with \"a {colour} {shape}\" prompts \(percent(clipResult.captionPromptAccuracy)) (shape \(percent(clipResult.captionPromptShapeAccuracy)))")
 
         // A LLaVA with the CLIP tower and a random Llama; LM pretraining trains the Llama on text.
         let text = llamaConfig(vocabularySize: tokenizer.vocabularySize, tokenizer: tokenizer)

@@ -34,6 +34,8 @@ public struct DemoResults {
             "descriptions": ["precision": r(descriptionPrecision), "recall": r(descriptionRecall), "example": descriptionExample],
             "clip": ["zero_shot_accuracy": r(clip.zeroShotAccuracy), "zero_shot_colour_accuracy": r(clip.zeroShotColourAccuracy),
                      "zero_shot_shape_accuracy": r(clip.zeroShotShapeAccuracy), "zero_shot_images": clip.zeroShotImages,
+                     "caption_prompt_accuracy": r(clip.captionPromptAccuracy),
+                     "caption_prompt_shape_accuracy": r(clip.captionPromptShapeAccuracy),
                      "classes": Combination.all.count, "final_temperature": Double(clip.finalTemperature)] as [String: Any],
             "ablations": settings.ablations,
             "stages": stages.map { ["name": $0.name, "seconds": r($0.seconds), "steps": $0.losses.count,
@@ -87,7 +89,9 @@ public enum DemoReport {
             + "recall \(percent(r.descriptionRecall)).\n\n"
         md += "CLIP zero-shot classification (\"a photo of a {colour} {shape}\", \(Combination.all.count) classes, "
             + "\(r.clip.zeroShotImages) single-object images): \(percent(r.clip.zeroShotAccuracy)) "
-            + "(colour \(percent(r.clip.zeroShotColourAccuracy)), shape \(percent(r.clip.zeroShotShapeAccuracy))).\n\n"
+            + "(colour \(percent(r.clip.zeroShotColourAccuracy)), shape \(percent(r.clip.zeroShotShapeAccuracy))); "
+            + "with the prompt \"a {colour} {shape}\": \(percent(r.clip.captionPromptAccuracy)) "
+            + "(shape \(percent(r.clip.captionPromptShapeAccuracy))).\n\n"
         md += "## Stages\n\n| stage | steps | first loss | last loss | seconds |\n|---|---|---|---|---|\n"
         for s in r.stages {
             md += "| \(s.name) | \(s.losses.count) | \(s.losses.first.map { String(format: "%.3f", $0) } ?? "") | "
