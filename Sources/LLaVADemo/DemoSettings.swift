@@ -18,7 +18,7 @@ public struct DemoSettings: Sendable {
     public var clipTextLayers = 2
     public var clipSteps = 1500
     public var clipBatch = 64
-    public var clipLR: Float = 2e-3
+    public var clipLR: Float = 1e-3  // 2e-3 learned colour more slowly; 6e-3 and up collapsed (loss stuck at ln 64)
     // Language model (Llama)
     public var llmHidden = 128
     public var llmLayers = 4
