@@ -57,16 +57,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ -n "${PYTHON:-}" ]; then
-    PY=$PYTHON
-elif python3 -c 'import torch, transformers' >/dev/null 2>&1; then
-    PY=python3
-elif [ -x "$ROOT/../.venv-fixtures/bin/python" ]; then
-    PY="$ROOT/../.venv-fixtures/bin/python"
-else
-    echo "run.sh: no Python with torch + transformers; set PYTHON=/path/to/python" >&2
-    exit 1
-fi
+source "$ROOT/Benchmarks/lib.sh"
+find_python run.sh torch transformers
 
 if [ "$KEEP_ENV" = 1 ]; then
     RUN=(env)

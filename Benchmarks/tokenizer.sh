@@ -37,16 +37,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ -n "${PYTHON:-}" ]; then
-    PY=$PYTHON
-elif python3 -c 'import tokenizers, transformers' >/dev/null 2>&1; then
-    PY=python3
-elif [ -x "$ROOT/../.venv-fixtures/bin/python" ]; then
-    PY="$ROOT/../.venv-fixtures/bin/python"
-else
-    echo "tokenizer.sh: no Python with tokenizers + transformers; set PYTHON=/path/to/python" >&2
-    exit 1
-fi
+source "$ROOT/Benchmarks/lib.sh"
+find_python tokenizer.sh tokenizers transformers
 LLAVA="$ROOT/.build/release/llava"
 [ -x "$LLAVA" ] || { echo "tokenizer.sh: $LLAVA missing; build it with: swift build -c release" >&2; exit 1; }
 

@@ -51,16 +51,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ -n "${PYTHON:-}" ]; then
-    PY=$PYTHON
-elif python3 -c 'import torch, transformers' >/dev/null 2>&1; then
-    PY=python3
-elif [ -x "$ROOT/../.venv-fixtures/bin/python" ]; then
-    PY="$ROOT/../.venv-fixtures/bin/python"
-else
-    echo "train.sh: no Python with torch + transformers; set PYTHON=/path/to/python" >&2
-    exit 1
-fi
+source "$ROOT/Benchmarks/lib.sh"
+find_python train.sh torch transformers
 LLAVA="$ROOT/.build/release/llava"
 if [ ! -x "$LLAVA" ]; then
     echo "train.sh: $LLAVA missing; build it with: swift build -c release" >&2
