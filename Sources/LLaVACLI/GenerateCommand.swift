@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import LLaVA
 import LLaVACheckpoint
+import LLaVATokenizer
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Answer a prompt about an image.")
@@ -43,22 +44,14 @@ struct GenerateCommand: ParsableCommand {
             }
             let ids = try pipeline.promptIDs(rawPrompt: text)
             let pixels = try pipeline.pixels(imageAt: URL(fileURLWithPath: image))
-            var generated: [Int] = []
-            var printed = ""
+            var stream = StreamingDetokenizer(tokenizer: pipeline.tokenizer, skipSpecialTokens: true)
             let output = try pipeline.generate(
                 inputIDs: ids, pixels: pixels.values, maxTokens: maxTokens,
                 sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed),
                 promptLogits: dumpLogits != nil
-            ) { id in
-                generated.append(id)
-                let decoded = pipeline.tokenizer.decode(generated, skipSpecialTokens: true)
-                // Hold back an incomplete UTF-8 sequence (shown as U+FFFD) until its last byte arrives.
-                guard !decoded.hasSuffix("\u{FFFD}"), decoded.hasPrefix(printed) else { return }
-                emit(String(decoded.dropFirst(printed.count)))
-                printed = decoded
-            }
+            ) { id in emit(stream.append(id)) }
+            emit(stream.finish())
             let finalText = pipeline.tokenizer.decode(output.outputIDs, skipSpecialTokens: true)
-            if finalText.hasPrefix(printed) { emit(String(finalText.dropFirst(printed.count))) }
             emit("\n")
             if let dumpLogits, let logits = output.promptLogits {
                 try NPYArray(float32: logits.data, shape: logits.shape).write(to: URL(fileURLWithPath: dumpLogits))
