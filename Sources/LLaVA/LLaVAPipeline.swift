@@ -81,16 +81,14 @@ public final class LLaVAPipeline {
         ignoreStopIDs: Bool = false, onToken: (Int) -> Void = { _ in }
     ) throws -> Output {
         let limit = model.config.text.maxPositionEmbeddings
+        // Checked before the image encode too, so a too-long prompt fails at once.
         guard inputIDs.count < limit else { throw LLaVAError.promptTooLong(tokens: inputIDs.count, limit: limit) }
-        var timings = Timings()
-        var clock = Date()
-        func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
-
+        let start = Date()
         let features = model.encodeImage(pixels: pixels)
-        timings.imageEncode = lap()
+        let encode = Date().timeIntervalSince(start)
         var output = try generate(inputIDs: inputIDs, imageFeatures: features, maxTokens: maxTokens, sampling: sampling,
                                   promptLogits: promptLogits, ignoreStopIDs: ignoreStopIDs, onToken: onToken)
-        output.timings.imageEncode = timings.imageEncode
+        output.timings.imageEncode = encode
         return output
     }
 

@@ -19,8 +19,6 @@ public final class WeightStore {
 
     public func contains(_ key: String) -> Bool { tensors[key] != nil }
 
-    public var keys: [String] { tensors.keys.sorted() }
-
     /// The tensor `key`, which must have `shape`.
     public func weight(_ key: String, _ shape: [Int]) throws -> Weight {
         guard let w = tensors[key] else {

@@ -26,8 +26,6 @@ public struct Tensor: Sendable {
         Tensor(shape: [range.count, cols], data: Array(data[range.lowerBound * cols..<range.upperBound * cols]))
     }
 
-    public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, data: data) }
-
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "Tensor +: \(a.shape) vs \(b.shape)")
         var out = a
