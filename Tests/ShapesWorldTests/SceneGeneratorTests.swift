@@ -37,7 +37,7 @@ final class SceneGeneratorTests: XCTestCase {
             let objs = g.layout(index: i).objects
             counts[objs.count] += 1
             for (k, o) in objs.enumerated() {
-                XCTAssertTrue(o.box.allSatisfy { $0 > 0 && $0 < 1 }, "scene \(i) object \(k) box \(o.box)")
+                XCTAssertTrue(o.box.allSatisfy { $0 >= 0 && $0 <= 1 }, "scene \(i) object \(k) box \(o.box)")
                 XCTAssertEqual(o.region.rawValue, SceneOracle.region(o))
                 for line in [1.0 / 3, 2.0 / 3] {
                     XCTAssertGreaterThan(abs(o.center.x - line), 0.025)
@@ -121,7 +121,26 @@ final class SceneGeneratorTests: XCTestCase {
         XCTAssertEqual(seen.count, 48 - held.count, "every other combination occurs in training")
     }
 
+    /// By default every object's cell starts on the 8 × 8 grid (the demo ViT's patches); with
+    /// gridDivisions 0 placement is free and cells start anywhere.
+    func testObjectsSitOnThePatchGrid() throws {
+        func offGrid(_ g: SceneGenerator) -> Int {
+            (0..<200).flatMap { g.layout(index: $0).objects }.filter { o in
+                let x0 = (o.center.x - o.halfExtent) * 8, y0 = (o.center.y - o.halfExtent) * 8
+                return abs(x0 - x0.rounded()) > 1e-9 || abs(y0 - y0.rounded()) > 1e-9
+            }.count
+        }
+        XCTAssertEqual(offGrid(try SceneGenerator(seed: 12)), 0)
+        XCTAssertGreaterThan(offGrid(try SceneGenerator(seed: 12, gridDivisions: 0)), 400)
+        let cells = Set((0..<300).flatMap { try! SceneGenerator(seed: 12).layout(index: $0).objects }
+            .map { Int(((($0.center.x - $0.halfExtent) * 8)).rounded()) })
+        XCTAssertEqual(cells, Set(0...6), "cells start on every grid column that fits an object")
+    }
+
     func testInvalidSettingsAreRejectedWithMessages() {
+        XCTAssertThrowsError(try SceneGenerator(seed: 1, gridDivisions: 1)) { e in
+            XCTAssertEqual("\(e)", "ShapesWorld: gridDivisions = 1 is not allowed; expected 0 (free placement) or 2...64.")
+        }
         XCTAssertThrowsError(try SceneGenerator(seed: 1, size: 8)) { e in
             XCTAssertEqual("\(e)", "ShapesWorld: size = 8 is not allowed; expected 16...1024 pixels.")
         }
