@@ -1,5 +1,8 @@
-// Fresh parameters for models trained from scratch (ShapesWorld): transformers' conventions —
-// normal(0, 0.02) for linear weights and embeddings, zero biases, unit norm weights.
+// Fresh parameters for models trained from scratch (ShapesWorld), as transformers initialises
+// them: Llama and the projector normal(0, 0.02); CLIP by CLIPPreTrainedModel._init_weights
+// (initializer_factor 1) — q/k/v and fc2 std C^-½·(2L)^-½, out_proj C^-½, fc1 (2C)^-½, class
+// embedding C^-½, projections C^-½, other embeddings 0.02. Zero biases, unit norm weights.
+// (With 0.02 everywhere a 3-layer ViT learned shape 2-3x slower — measured in PyTorch.)
 import CLIPVision
 import Foundation
 import LLaVA
@@ -16,8 +19,9 @@ public enum RandomInit {
         }
     }
 
-    static func linear(_ name: String, out: Int, in inFeatures: Int, bias: Bool, _ rng: inout SeededGenerator) -> [Spec] {
-        var s: [Spec] = [(name + ".weight", [out, inFeatures], normal(out * inFeatures, std: 0.02, &rng), true)]
+    static func linear(_ name: String, out: Int, in inFeatures: Int, bias: Bool, std: Float = 0.02,
+                       _ rng: inout SeededGenerator) -> [Spec] {
+        var s: [Spec] = [(name + ".weight", [out, inFeatures], normal(out * inFeatures, std: std, &rng), true)]
         if bias { s.append((name + ".bias", [out], [Float](repeating: 0, count: out), true)) }
         return s
     }
@@ -28,13 +32,18 @@ public enum RandomInit {
         return s
     }
 
+    /// CLIP encoder layers with CLIPAttention's and CLIPMLP's initialisation.
     static func encoderLayers(_ prefix: String, count: Int, C: Int, I: Int, _ rng: inout SeededGenerator) -> [Spec] {
-        (0..<count).flatMap { i -> [Spec] in
+        let inStd = Float(pow(Double(C), -0.5) * pow(Double(2 * count), -0.5))
+        let outStd = Float(pow(Double(C), -0.5)), fcStd = Float(pow(Double(2 * C), -0.5))
+        return (0..<count).flatMap { i -> [Spec] in
             let p = prefix + "encoder.layers.\(i)."
             return norm(p + "layer_norm1", C, bias: true)
-                + ["q_proj", "k_proj", "v_proj", "out_proj"].flatMap { linear(p + "self_attn." + $0, out: C, in: C, bias: true, &rng) }
+                + ["q_proj", "k_proj", "v_proj"].flatMap { linear(p + "self_attn." + $0, out: C, in: C, bias: true, std: inStd, &rng) }
+                + linear(p + "self_attn.out_proj", out: C, in: C, bias: true, std: outStd, &rng)
                 + norm(p + "layer_norm2", C, bias: true)
-                + linear(p + "mlp.fc1", out: I, in: C, bias: true, &rng) + linear(p + "mlp.fc2", out: C, in: I, bias: true, &rng)
+                + linear(p + "mlp.fc1", out: I, in: C, bias: true, std: fcStd, &rng)
+                + linear(p + "mlp.fc2", out: C, in: I, bias: true, std: inStd, &rng)
         }
     }
 
@@ -43,7 +52,7 @@ public enum RandomInit {
         var rng = SeededGenerator(seed: seed)
         let C = c.hiddenSize, P = c.patchSize
         var s: [Spec] = [
-            (prefix + "embeddings.class_embedding", [C], normal(C, std: 0.02, &rng), true),
+            (prefix + "embeddings.class_embedding", [C], normal(C, std: Float(pow(Double(C), -0.5)), &rng), true),
             (prefix + "embeddings.patch_embedding.weight", [C, c.numChannels, P, P], normal(C * c.numChannels * P * P, std: 0.02, &rng), true),
             (prefix + "embeddings.position_embedding.weight", [c.numPositions, C], normal(c.numPositions * C, std: 0.02, &rng), true),
         ]
@@ -60,7 +69,7 @@ public enum RandomInit {
         var s: [Spec] = [
             (prefix + "embeddings.token_embedding.weight", [c.vocabSize, C], normal(c.vocabSize * C, std: 0.02, &rng), true),
             (prefix + "embeddings.position_embedding.weight", [c.maxPositionEmbeddings, C],
-             normal(c.maxPositionEmbeddings * C, std: 0.01, &rng), true),
+             normal(c.maxPositionEmbeddings * C, std: 0.02, &rng), true),
         ]
         s += encoderLayers(prefix, count: c.numHiddenLayers, C: C, I: c.intermediateSize, &rng)
         s += norm(prefix + "final_layer_norm", C, bias: true)

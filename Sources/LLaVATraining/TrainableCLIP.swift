@@ -40,7 +40,7 @@ public final class TrainableCLIP {
     let textEncoder: TrainableEncoder
     public static let maxLogitScale: Float = 100
 
-    /// A freshly initialised CLIP (normal(0, 0.02) matrices and embeddings, unit norms, zero biases).
+    /// A freshly initialised CLIP, as transformers' CLIPModel initialises one (see RandomInit).
     public init(vision: CLIPVisionConfig, text: CLIPTextConfig, projectionDim: Int, seed: UInt64) {
         self.vision = vision
         self.text = text
@@ -49,9 +49,9 @@ public final class TrainableCLIP {
         specs += RandomInit.clipText(text, prefix: "text_model.", seed: seed &+ 1)
         var rng = SeededGenerator(seed: seed &+ 2)
         specs.append(("visual_projection.weight", [projectionDim, vision.hiddenSize],
-                      RandomInit.normal(projectionDim * vision.hiddenSize, std: 0.02, &rng), true))
+                      RandomInit.normal(projectionDim * vision.hiddenSize, std: Float(pow(Double(vision.hiddenSize), -0.5)), &rng), true))
         specs.append(("text_projection.weight", [projectionDim, text.hiddenSize],
-                      RandomInit.normal(projectionDim * text.hiddenSize, std: 0.02, &rng), true))
+                      RandomInit.normal(projectionDim * text.hiddenSize, std: Float(pow(Double(text.hiddenSize), -0.5)), &rng), true))
         specs.append(("logit_scale", [], [logf(1 / 0.07)], true))
         params = ParameterSet(specs.map { ($0.name, $0.shape, $0.values, true) })
         visionTower = TrainableCLIPVision(config: vision, params: params, prefix: "vision_model.", layers: vision.numHiddenLayers)
