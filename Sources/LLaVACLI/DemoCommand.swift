@@ -21,6 +21,8 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customLong("freeze-llm"), help: "Ablation: stage 2 trains the projector only.") var freezeLLM = false
     @Flag(name: .customLong("stage1-only"), help: "Ablation: stop after stage 1.") var stage1Only = false
     @Option(name: .customLong("train-fraction"), help: "Ablation: share of the instruction data used in stage 2.") var trainFraction = 1.0
+    @Option(help: "Reuse the CLIP and pretrained Llama of an earlier demo output (same --seed, --quick) instead of training them.")
+    var pretrained: String?
 
     func validate() throws {
         guard LLaVAConfig.ProjectorType(rawValue: projector) != nil else { throw ValidationError("--projector must be mlp2x_gelu or linear") }
@@ -36,6 +38,7 @@ struct DemoCommand: ParsableCommand {
             s.freezeLLM = freezeLLM
             s.stage1Only = stage1Only
             s.trainFraction = trainFraction
+            s.pretrained = pretrained.map { URL(fileURLWithPath: $0) }
             let pipeline = DemoPipeline(settings: s, output: URL(fileURLWithPath: output))
             let tty = isatty(2) != 0
             var lastStage = ""

@@ -1,6 +1,6 @@
 // Stage 0a of the demo: a vision encoder pretrained the CLIP way on ShapesWorld's image–caption
 // pairs, then zero-shot classification as in CLIP §3.1.2: each single-object test image is
-// assigned the prompt "a photo of a {colour} {shape}" with the highest cosine similarity.
+// assigned the prompt "a photo of a {size} {colour} {shape}" with the highest cosine similarity.
 import CLIPVision
 import Foundation
 import LLaVA
@@ -33,24 +33,64 @@ enum CLIPPretraining {
         Array(tokenizer.encode(text, addSpecialTokens: false).prefix(maxLength - 1)) + [tokenizer.eosTokenID ?? 2]
     }
 
-    static func train(pairs: [(pixels: [Float], caption: String)], tokenizer: Tokenizer, settings s: DemoSettings,
-                      processor: ImageProcessor, progress: (Int, Double) -> Void) throws -> (TrainableCLIP, CLIPResult) {
+    /// CLIP's own image–caption stream: fresh scenes, never LLaVA's training or evaluation scenes
+    /// (CLIP's 400M web pairs are likewise separate from LLaVA's data). Step `t` draws batch `t`:
+    /// a share of single-object scenes captioned "a {size} {colour} {shape}" or, as much web alt-text
+    /// reads (CLIP §3.1.4), "a photo of a {size} {colour} {shape}"; the rest 1–5-object scenes with
+    /// one of the brief caption styles. Held-out combinations never appear.
+    struct PairStream {
+        let single, multi: SceneGenerator
+        let batch: Int
+        let singleShare: Double
+        let seed: UInt64
+        let processor: ImageProcessor
+
+        init(settings s: DemoSettings, processor: ImageProcessor) throws {
+            let held = SceneGenerator.heldOutCombinations(seed: s.seed)
+            single = try SceneGenerator(seed: s.seed &+ 500, size: s.imageSize, composition: .training,
+                                        heldOutCombinations: held, objectCount: 1...1)
+            multi = try SceneGenerator(seed: s.seed &+ 501, size: s.imageSize, composition: .training,
+                                       heldOutCombinations: held)
+            batch = s.clipBatch
+            singleShare = s.clipSingleObjectShare
+            seed = s.seed
+            self.processor = processor
+        }
+
+        func batch(_ step: Int) throws -> [(pixels: [Float], caption: String)] {
+            var rng = SplitMix64(seed: seed, stream: 0x434C4950, UInt64(step))  // "CLIP"
+            return try (0..<batch).map { k in
+                let index = step * batch + k
+                let scene: Scene, caption: String
+                if rng.chance(singleShare) {
+                    scene = single.scene(index: index)
+                    let o = scene.objects[0]
+                    caption = (rng.chance(0.5) ? "a photo of a " : "a ") + "\(o.size.rawValue) \(o.color.rawValue) \(o.shape.rawValue)"
+                } else {
+                    scene = multi.scene(index: index)
+                    caption = rng.pick(CaptionWriter.captions(for: scene, rng: &rng).brief)
+                }
+                let px = try processor.preprocess(RGBImage(width: scene.width, height: scene.height, pixels: scene.pixels)).values
+                return (px, caption)
+            }
+        }
+    }
+
+    static func train(tokenizer: Tokenizer, settings s: DemoSettings, processor: ImageProcessor,
+                      progress: (Int, Double) -> Void) throws -> (TrainableCLIP, CLIPResult) {
         let maxText = 48
         let text = CLIPTextConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: s.clipHidden, intermediateSize: 4 * s.clipHidden,
                                   numHiddenLayers: s.clipTextLayers, numAttentionHeads: s.clipHeads, maxPositionEmbeddings: maxText)
         let clip = TrainableCLIP(vision: visionConfig(s), text: text, projectionDim: s.clipHidden, seed: s.seed &+ 100)
         let optimizer = Optimizer(kind: .adamw, parameterCount: clip.params.count, weightDecay: 0.1)
         let schedule = CosineSchedule(peak: s.clipLR, warmupRatio: 0.05, totalSteps: s.clipSteps)
-        let captions = pairs.map { captionIDs($0.caption, tokenizer, maxLength: maxText) }
-        var rng = SeededGenerator(seed: s.seed &+ 101)
-        var order: [Int] = []
+        let stream = try PairStream(settings: s, processor: processor)
         var losses: [Double] = []
         for step in 0..<s.clipSteps {
-            if order.count < s.clipBatch { order += Array(pairs.indices).shuffled(using: &rng) }
-            let batch = Array(order.prefix(s.clipBatch))
-            order.removeFirst(batch.count)
+            let batch = try stream.batch(step)
             clip.params.zeroGrads()
-            let loss = clip.lossAndGradients(images: batch.map { pairs[$0].pixels }, captions: batch.map { captions[$0] })
+            let loss = clip.lossAndGradients(images: batch.map(\.pixels),
+                                             captions: batch.map { captionIDs($0.caption, tokenizer, maxLength: maxText) })
             let norm = clip.params.gradNorm()
             if norm > 1 { clip.params.scaleGrads(Float(1 / (norm + 1e-6))) }
             optimizer.update(clip.params, lr: schedule.lr(at: step))
@@ -60,11 +100,13 @@ enum CLIPPretraining {
             losses.append(loss)
             progress(step + 1, loss)
         }
-        // Zero-shot on fresh single-object scenes (colours × shapes, seen and held-out pairs alike),
-        // with CLIP's prompt ("a photo of a …", whose "photo" ShapesWorld's captions never use) and
-        // with the captions' own wording ("a red triangle").
+        // Zero-shot on fresh single-object scenes (seen and held-out colour–shape pairs alike): each
+        // image gets the class whose prompt is most similar, over 2 sizes × 8 colours × 6 shapes.
+        // Prompts: CLIP's "a photo of a {size} {colour} {shape}" and the captions' own wording
+        // "a {size} {colour} {shape}".
+        // Accuracy counts colour and shape (the size word only keeps the prompt in-distribution).
         let generator = try SceneGenerator(seed: s.seed &+ 777, size: s.imageSize, composition: .unrestricted, objectCount: 1...1)
-        let classes = Combination.all
+        let classes = ObjectSize.allCases.flatMap { size in Combination.all.map { (size, $0) } }
         let count = 192
         let D = clip.projectionDim
         var images: [[Float]] = []
@@ -75,8 +117,9 @@ enum CLIPPretraining {
             images.append(clip.encodeImagesForInference([px]))
             truth.append(Combination(scene.objects[0].color, scene.objects[0].shape))
         }
-        func zeroShot(_ template: (Combination) -> String) -> (all: Double, colour: Double, shape: Double) {
-            let text = clip.encodeTextsForInference(classes.map { captionIDs(template($0), tokenizer, maxLength: maxText) })
+        func zeroShot(_ prefix: String) -> (all: Double, colour: Double, shape: Double) {
+            let prompts = classes.map { "\(prefix)\($0.0.rawValue) \($0.1.color.rawValue) \($0.1.shape.rawValue)" }
+            let text = clip.encodeTextsForInference(prompts.map { captionIDs($0, tokenizer, maxLength: maxText) })
             var correct = 0, colour = 0, shape = 0
             for (image, t) in zip(images, truth) {
                 var best = 0, bestScore = -Float.infinity
@@ -85,14 +128,15 @@ enum CLIPPretraining {
                     for d in 0..<D { dot += image[d] * text[c * D + d] }
                     if dot > bestScore { bestScore = dot; best = c }
                 }
-                if classes[best] == t { correct += 1 }
-                if classes[best].color == t.color { colour += 1 }
-                if classes[best].shape == t.shape { shape += 1 }
+                let guess = classes[best].1
+                if guess == t { correct += 1 }
+                if guess.color == t.color { colour += 1 }
+                if guess.shape == t.shape { shape += 1 }
             }
             return (Double(correct) / Double(count), Double(colour) / Double(count), Double(shape) / Double(count))
         }
-        let paper = zeroShot { "a photo of a \($0.color.rawValue) \($0.shape.rawValue)" }
-        let plain = zeroShot { "a \($0.color.rawValue) \($0.shape.rawValue)" }
+        let paper = zeroShot("a photo of a ")
+        let plain = zeroShot("a ")
         let result = CLIPResult(losses: losses, zeroShotAccuracy: paper.all, zeroShotColourAccuracy: paper.colour,
                                 zeroShotShapeAccuracy: paper.shape, captionPromptAccuracy: plain.all,
                                 captionPromptShapeAccuracy: plain.shape, zeroShotImages: count,

@@ -55,34 +55,20 @@ public final class DemoPipeline {
         let tokenizer = try timed("tokenizer") { (try buildTokenizer(at: tokenizerDir), [Double]()) }
         let processor = ImageProcessor(config: try ImageProcessorConfig(directory: tokenizerDir))
 
-        // CLIP pretraining on (image, caption) pairs from the stage-1 data.
-        let pairs = try captionPairs(processor: processor)
-        let (clip, clipResult) = try timed("CLIP pretraining") { () -> ((TrainableCLIP, CLIPResult), [Double]) in
-            let r = try CLIPPretraining.train(pairs: pairs, tokenizer: tokenizer, settings: s, processor: processor) { step, loss in
-                self.onProgress("CLIP", step, s.clipSteps, loss)
-            }
-            return (r, r.1.losses)
-        }
-        try CheckpointFactory.writeCLIP(clip, to: output.appendingPathComponent("clip"))
-        onMessage("  CLIP zero-shot accuracy \(percent(clipResult.zeroShotAccuracy)) (shape \(percent(clipResult.zeroShotShapeAccuracy))); "
-            + "with \"a {colour} {shape}\" prompts \(percent(clipResult.captionPromptAccuracy)) (shape \(percent(clipResult.captionPromptShapeAccuracy)))")
-
-        // A LLaVA with the CLIP tower and a random Llama; LM pretraining trains the Llama on text.
+        // CLIP pretraining, then LM pretraining — or both taken from an earlier run with the same
+        // settings (ablations vary the LLaVA stages only, so they share one CLIP and one Llama).
         let text = llamaConfig(vocabularySize: tokenizer.vocabularySize, tokenizer: tokenizer)
-        let initDir = output.appendingPathComponent("llava-init")
-        try writeLLaVA(initDir, text: text, clip: clip, language: RandomInit.llama(text, tied: false, seed: s.seed &+ 200),
-                       projector: .mlp2xGELU, tokenizer: tokenizerDir, seed: s.seed &+ 300)
-        let lmDir = output.appendingPathComponent("lm")
-        try train("LM pretraining", source: initDir, output: lmDir, stage: .languageModel, samples: try lmSamples(tokenizer),
-                  epochs: s.lmEpochs, batch: s.lmBatch, lr: s.lmLR)
+        let pre = try s.pretrained.map { try reusePretrained(from: $0, tokenizerDir: tokenizerDir) }
+            ?? pretrain(text: text, tokenizer: tokenizer, tokenizerDir: tokenizerDir, processor: processor)
+        let clipResult = pre.clip
+        onMessage("  CLIP zero-shot accuracy \(percent(clipResult.zeroShotAccuracy)) (colour \(percent(clipResult.zeroShotColourAccuracy)), "
+            + "shape \(percent(clipResult.zeroShotShapeAccuracy))); with \"a {size} {colour} {shape}\" prompts "
+            + "\(percent(clipResult.captionPromptAccuracy)) (shape \(percent(clipResult.captionPromptShapeAccuracy)))")
 
         // Assemble: the pretrained Llama, the CLIP tower, a freshly initialised projector.
         let assembled = output.appendingPathComponent("llava-assembled")
-        let lmTensors = try CheckpointLayout.canonicalize(CheckpointFiles.loadTensors(directory: lmDir))
-        let language = lmTensors.keys.sorted().filter { $0.hasPrefix(CheckpointLayout.text) || $0 == CheckpointLayout.lmHead }
-            .map { ($0, lmTensors[$0]!.shape, lmTensors[$0]!.floats(), true) }
-        try writeLLaVA(assembled, text: text, clip: clip, language: language, projector: s.projector, tokenizer: tokenizerDir,
-                       seed: s.seed &+ 400)
+        try writeLLaVA(assembled, text: text, vision: pre.vision, tensors: pre.visionTensors + pre.language,
+                       projector: s.projector, tokenizer: tokenizerDir, seed: s.seed &+ 400)
 
         let config = try LLaVAConfig(directory: assembled)
         var current = assembled
@@ -150,31 +136,6 @@ public final class DemoPipeline {
         return try Tokenizer(directory: dir)
     }
 
-    /// CLIP's training pairs: the stage-1 (image, brief caption) pairs, plus as many single-object
-    /// scenes captioned "a {size} {colour} {shape}". With 8 colours, a batch of multi-object scenes
-    /// is told apart by colours alone and CLIP learned no shape at all (zero-shot shape accuracy at
-    /// chance, 15.6%); single objects that share a colour make shape necessary. They obey the
-    /// held-out combinations like all training data.
-    func captionPairs(processor: ImageProcessor) throws -> [(pixels: [Float], caption: String)] {
-        let data = try Data(contentsOf: dataDir.appendingPathComponent("pretrain.json"))
-        let samples = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
-        var pairs = try samples.map { s -> (pixels: [Float], caption: String) in
-            let turns = s["conversations"] as! [[String: String]]
-            let image = try ImageDecoder.decode(fileAt: dataDir.appendingPathComponent("images").appendingPathComponent(s["image"] as! String))
-            return (try processor.preprocess(image).values, turns.last!["value"]!)
-        }
-        let generator = try SceneGenerator(seed: settings.seed &+ 500, size: settings.imageSize, composition: .training,
-                                           heldOutCombinations: SceneGenerator.heldOutCombinations(seed: settings.seed),
-                                           objectCount: 1...1)
-        for i in 0..<samples.count {
-            let scene = generator.scene(index: i)
-            let o = scene.objects[0]
-            let px = try processor.preprocess(RGBImage(width: scene.width, height: scene.height, pixels: scene.pixels)).values
-            pairs.append((px, "a \(o.size.rawValue) \(o.color.rawValue) \(o.shape.rawValue)"))
-        }
-        return pairs
-    }
-
     func llamaConfig(vocabularySize: Int, tokenizer: Tokenizer) -> LlamaConfig {
         var c = LlamaConfig()
         let s = settings
@@ -192,19 +153,80 @@ public final class DemoPipeline {
         return c
     }
 
-    func writeLLaVA(_ dir: URL, text: LlamaConfig, clip: TrainableCLIP, language: [RandomInit.Spec],
+    /// The pretrained parts a LLaVA is assembled from.
+    struct Pretrained {
+        var vision: CLIPVisionConfig
+        var visionTensors: [RandomInit.Spec]   // canonical LLaVA names (vision_tower.vision_model.*)
+        var language: [RandomInit.Spec]        // language_model.*, lm_head.weight
+        var clip: CLIPResult
+    }
+
+    /// CLIP pretraining (written to clip/) and LM pretraining (lm/).
+    func pretrain(text: LlamaConfig, tokenizer: Tokenizer, tokenizerDir: URL, processor: ImageProcessor) throws -> Pretrained {
+        let s = settings
+        let (clip, clipResult) = try timed("CLIP pretraining") { () -> ((TrainableCLIP, CLIPResult), [Double]) in
+            let r = try CLIPPretraining.train(tokenizer: tokenizer, settings: s, processor: processor) { step, loss in
+                self.onProgress("CLIP", step, s.clipSteps, loss)
+            }
+            return (r, r.1.losses)
+        }
+        try CheckpointFactory.writeCLIP(clip, to: output.appendingPathComponent("clip"))
+        let vision = clip.params.entries.filter { $0.name.hasPrefix("vision_model.") }.map { e -> RandomInit.Spec in
+            (CheckpointLayout.vision + e.name.dropFirst("vision_model.".count), e.shape, clip.params.floats(e.name), true)
+        }
+        // LM pretraining trains a random Llama on text, inside a LLaVA so it goes through `llava train`.
+        let initDir = output.appendingPathComponent("llava-init")
+        try writeLLaVA(initDir, text: text, vision: clip.vision, tensors: vision + RandomInit.llama(text, tied: false, seed: s.seed &+ 200),
+                       projector: .mlp2xGELU, tokenizer: tokenizerDir, seed: s.seed &+ 300)
+        let lmDir = output.appendingPathComponent("lm")
+        try train("LM pretraining", source: initDir, output: lmDir, stage: .languageModel, samples: try lmSamples(tokenizer),
+                  epochs: s.lmEpochs, batch: s.lmBatch, lr: s.lmLR)
+        let lm = try CheckpointLayout.canonicalize(CheckpointFiles.loadTensors(directory: lmDir))
+        let language = lm.keys.sorted().filter { $0.hasPrefix(CheckpointLayout.text) || $0 == CheckpointLayout.lmHead }
+            .map { ($0, lm[$0]!.shape, lm[$0]!.floats(), true) }
+        return Pretrained(vision: clip.vision, visionTensors: vision, language: language, clip: clipResult)
+    }
+
+    /// The CLIP tower and pretrained Llama of an earlier run (its llava-assembled/ and results.json),
+    /// after checking that it was made with the same data and tokenizer.
+    func reusePretrained(from dir: URL, tokenizerDir: URL) throws -> Pretrained {
+        let theirs = dir.appendingPathComponent("tokenizer/tokenizer.json")
+        guard let a = try? Data(contentsOf: theirs), a == (try Data(contentsOf: tokenizerDir.appendingPathComponent("tokenizer.json"))) else {
+            throw DemoError.pretrainedMismatch(dir.path, "its tokenizer/tokenizer.json is missing or differs from this run's")
+        }
+        let assembled = dir.appendingPathComponent("llava-assembled")
+        let config = try LLaVAConfig(directory: assembled)
+        guard config.vision.imageSize == settings.imageSize, config.vision.patchSize == settings.patchSize,
+              config.text.hiddenSize == settings.llmHidden, config.text.numHiddenLayers == settings.llmLayers else {
+            throw DemoError.pretrainedMismatch(dir.path, "its model sizes differ from this run's settings")
+        }
+        let t = try CheckpointLayout.canonicalize(CheckpointFiles.loadTensors(directory: assembled))
+        func specs(_ keep: (String) -> Bool) -> [RandomInit.Spec] {
+            t.keys.sorted().filter(keep).map { ($0, t[$0]!.shape, t[$0]!.floats(), true) }
+        }
+        guard let results = try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("results.json"))) as? [String: Any],
+              let c = results["clip"] as? [String: Any] else {
+            throw DemoError.pretrainedMismatch(dir.path, "it has no results.json with a \"clip\" section")
+        }
+        func num(_ k: String) -> Double { (c[k] as? Double) ?? .nan }
+        let clip = CLIPResult(losses: [], zeroShotAccuracy: num("zero_shot_accuracy"), zeroShotColourAccuracy: num("zero_shot_colour_accuracy"),
+                              zeroShotShapeAccuracy: num("zero_shot_shape_accuracy"), captionPromptAccuracy: num("caption_prompt_accuracy"),
+                              captionPromptShapeAccuracy: num("caption_prompt_shape_accuracy"),
+                              zeroShotImages: (c["zero_shot_images"] as? Int) ?? 0, finalTemperature: Float(num("final_temperature")))
+        onMessage("▸ CLIP and LM pretraining: reused from \(dir.path)")
+        return Pretrained(vision: config.vision, visionTensors: specs { $0.hasPrefix(CheckpointLayout.vision) },
+                          language: specs { $0.hasPrefix(CheckpointLayout.text) || $0 == CheckpointLayout.lmHead }, clip: clip)
+    }
+
+    func writeLLaVA(_ dir: URL, text: LlamaConfig, vision: CLIPVisionConfig, tensors: [RandomInit.Spec],
                     projector: LLaVAConfig.ProjectorType, tokenizer: URL, seed: UInt64) throws {
         let imageToken = try Tokenizer(directory: tokenizer).id(for: "<image>")!
         let pad = try Tokenizer(directory: tokenizer).id(for: "<pad>")
-        let configData = try CheckpointFactory.llavaConfigJSON(vision: clip.vision, text: text, imageTokenIndex: imageToken,
+        let configData = try CheckpointFactory.llavaConfigJSON(vision: vision, text: text, imageTokenIndex: imageToken,
                                                                padTokenID: pad, projector: projector, featureLayer: -2)
         let config = try LLaVAConfig(data: configData, path: dir.appendingPathComponent("config.json").path)
-        var tensors: [(name: String, shape: [Int], values: [Float])] = clip.params.entries
-            .filter { $0.name.hasPrefix("vision_model.") }
-            .map { (CheckpointLayout.vision + $0.name.dropFirst("vision_model.".count), $0.shape, clip.params.floats($0.name)) }
-        tensors += language.map { ($0.name, $0.shape, $0.values) }
-        tensors += RandomInit.projector(config, seed: seed).map { ($0.name, $0.shape, $0.values) }
-        try CheckpointFactory.writeLLaVA(to: dir, config: configData, tensors: tensors,
+        let all = tensors + RandomInit.projector(config, seed: seed)
+        try CheckpointFactory.writeLLaVA(to: dir, config: configData, tensors: all.map { ($0.name, $0.shape, $0.values) },
                                          tokenizer: Data(contentsOf: tokenizer.appendingPathComponent("tokenizer.json")),
                                          tokenizerConfig: Data(contentsOf: tokenizer.appendingPathComponent("tokenizer_config.json")),
                                          imageSize: settings.imageSize)

@@ -74,7 +74,8 @@ public enum DemoReport {
     public static func markdown(_ r: DemoResults) -> String {
         var md = "# ShapesWorld LLaVA — results\n\n"
         md += "Trained from scratch by `llava demo` in \(String(format: "%.0f", r.seconds)) s"
-        md += r.settings.ablations.isEmpty ? ".\n\n" : " with: \(r.settings.ablations.joined(separator: ", ")).\n\n"
+        md += r.settings.ablations.isEmpty ? "." : " with: \(r.settings.ablations.joined(separator: ", "))."
+        md += r.settings.pretrained.map { " CLIP and the pretrained Llama were reused from `\($0.path)`.\n\n" } ?? "\n\n"
         md += "Model: CLIP ViT \(r.parameters["vision"] ?? 0) parameters, projector \(r.parameters["projector"] ?? 0), "
             + "Llama \(r.parameters["language"] ?? 0); \(r.parameters["image_tokens"] ?? 0) image tokens per image.\n\n"
         md += "## Exact-match accuracy on held-out scenes\n\n"
@@ -87,10 +88,11 @@ public enum DemoReport {
         md += row("baseline: question only (majority answer)", r.baseline) + "\n\n"
         md += "Detailed descriptions (test scenes): attribute precision \(percent(r.descriptionPrecision)), "
             + "recall \(percent(r.descriptionRecall)).\n\n"
-        md += "CLIP zero-shot classification (\"a photo of a {colour} {shape}\", \(Combination.all.count) classes, "
+        md += "CLIP zero-shot classification (\"a photo of a {size} {colour} {shape}\", \(Combination.all.count) colour–shape "
+            + "classes × 2 sizes, "
             + "\(r.clip.zeroShotImages) single-object images): \(percent(r.clip.zeroShotAccuracy)) "
             + "(colour \(percent(r.clip.zeroShotColourAccuracy)), shape \(percent(r.clip.zeroShotShapeAccuracy))); "
-            + "with the prompt \"a {colour} {shape}\": \(percent(r.clip.captionPromptAccuracy)) "
+            + "with the prompt \"a {size} {colour} {shape}\": \(percent(r.clip.captionPromptAccuracy)) "
             + "(shape \(percent(r.clip.captionPromptShapeAccuracy))).\n\n"
         md += "## Stages\n\n| stage | steps | first loss | last loss | seconds |\n|---|---|---|---|---|\n"
         for s in r.stages {

@@ -38,4 +38,14 @@ final class DemoCLITests: CLITestCase {
                            "--prompt", "What color is the circle?", "--max-tokens", "12"])
         XCTAssertEqual(g.status, 0, g.stderr)
     }
+
+    /// --pretrained must point at a finished run with the same data and tokenizer.
+    func testPretrainedFromAnUnrelatedDirectoryIsRefused() throws {
+        let empty = scratch.appendingPathComponent("not-a-demo")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let r = try llava(["demo", "--quick", "--pretrained", empty.path, "--output", scratch.appendingPathComponent("out").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("cannot reuse the pretrained CLIP and Llama in \(empty.path): its tokenizer/tokenizer.json is missing"),
+                      r.stderr)
+    }
 }
