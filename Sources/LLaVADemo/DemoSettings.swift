@@ -11,7 +11,8 @@ public struct DemoSettings: Sendable {
     public var imageSize = 64
     public var seed: UInt64 = 1
     public var vocabularySize = 700
-    // CLIP: ViT (patch 8 → 8×8 = 64 patches) and a causal text tower, contrastive loss
+    // CLIP: ViT (patch 8 → 8×8 = 64 patches) and a causal text tower, contrastive loss. ShapesWorld
+    // places objects on an 8×8 grid (SceneGenerator.gridDivisions), i.e. on these patches.
     public var patchSize = 8
     public var clipHidden = 64
     public var clipLayers = 3
@@ -19,8 +20,8 @@ public struct DemoSettings: Sendable {
     public var clipTextLayers = 2
     public var clipSteps = 1500
     public var clipBatch = 64
-    public var clipSingleObjectShare = 0.5
-    public var clipLR: Float = 1e-3  // 2e-3 learned colour more slowly; 6e-3 and up collapsed (loss stuck at ln 64)
+    public var clipSingleObjectShare = 0.5   // of each batch; the rest are 1–5-object scenes
+    public var clipLR: Float = 1e-3          // 3e-3 collapsed (colour at chance) in a single-object run, old init
     // Language model (Llama)
     public var llmHidden = 128
     public var llmLayers = 4
