@@ -181,9 +181,7 @@ public final class DemoPipeline {
         let lmDir = output.appendingPathComponent("lm")
         try train("LM pretraining", source: initDir, output: lmDir, stage: .languageModel, samples: try lmSamples(tokenizer),
                   epochs: s.lmEpochs, batch: s.lmBatch, lr: s.lmLR)
-        let lm = try CheckpointLayout.canonicalize(CheckpointFiles.loadTensors(directory: lmDir))
-        let language = lm.keys.sorted().filter { $0.hasPrefix(CheckpointLayout.text) || $0 == CheckpointLayout.lmHead }
-            .map { ($0, lm[$0]!.shape, lm[$0]!.floats(), true) }
+        let language = try Self.specs(in: lmDir, where: Self.isLanguage)
         return Pretrained(vision: clip.vision, visionTensors: vision, language: language, clip: clipResult)
     }
 
@@ -200,28 +198,28 @@ public final class DemoPipeline {
               config.text.hiddenSize == settings.llmHidden, config.text.numHiddenLayers == settings.llmLayers else {
             throw DemoError.pretrainedMismatch(dir.path, "its model sizes differ from this run's settings")
         }
-        let t = try CheckpointLayout.canonicalize(CheckpointFiles.loadTensors(directory: assembled))
-        func specs(_ keep: (String) -> Bool) -> [RandomInit.Spec] {
-            t.keys.sorted().filter(keep).map { ($0, t[$0]!.shape, t[$0]!.floats(), true) }
-        }
         guard let results = try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("results.json"))) as? [String: Any],
-              let c = results["clip"] as? [String: Any] else {
+              let clip = (results["clip"] as? [String: Any]).map(CLIPResult.init(reportJSON:)) else {
             throw DemoError.pretrainedMismatch(dir.path, "it has no results.json with a \"clip\" section")
         }
-        func num(_ k: String) -> Double { (c[k] as? Double) ?? .nan }
-        let clip = CLIPResult(losses: [], zeroShotAccuracy: num("zero_shot_accuracy"), zeroShotColourAccuracy: num("zero_shot_colour_accuracy"),
-                              zeroShotShapeAccuracy: num("zero_shot_shape_accuracy"), captionPromptAccuracy: num("caption_prompt_accuracy"),
-                              captionPromptShapeAccuracy: num("caption_prompt_shape_accuracy"),
-                              zeroShotImages: (c["zero_shot_images"] as? Int) ?? 0, finalTemperature: Float(num("final_temperature")))
         onMessage("▸ CLIP and LM pretraining: reused from \(dir.path)")
-        return Pretrained(vision: config.vision, visionTensors: specs { $0.hasPrefix(CheckpointLayout.vision) },
-                          language: specs { $0.hasPrefix(CheckpointLayout.text) || $0 == CheckpointLayout.lmHead }, clip: clip)
+        return Pretrained(vision: config.vision, visionTensors: try Self.specs(in: assembled) { $0.hasPrefix(CheckpointLayout.vision) },
+                          language: try Self.specs(in: assembled, where: Self.isLanguage), clip: clip)
+    }
+
+    /// The Llama's tensors: language_model.* and lm_head.weight (canonical names).
+    static func isLanguage(_ name: String) -> Bool { name.hasPrefix(CheckpointLayout.text) || name == CheckpointLayout.lmHead }
+
+    /// The tensors of the checkpoint in `dir` whose canonical names pass `keep`, sorted by name.
+    static func specs(in dir: URL, where keep: (String) -> Bool) throws -> [RandomInit.Spec] {
+        let t = try CheckpointLayout.canonicalize(CheckpointFiles.loadTensors(directory: dir))
+        return t.keys.sorted().filter(keep).map { ($0, t[$0]!.shape, t[$0]!.floats(), true) }
     }
 
     func writeLLaVA(_ dir: URL, text: LlamaConfig, vision: CLIPVisionConfig, tensors: [RandomInit.Spec],
                     projector: LLaVAConfig.ProjectorType, tokenizer: URL, seed: UInt64) throws {
-        let imageToken = try Tokenizer(directory: tokenizer).id(for: "<image>")!
-        let pad = try Tokenizer(directory: tokenizer).id(for: "<pad>")
+        let tok = try Tokenizer(directory: tokenizer)
+        let imageToken = tok.id(for: "<image>")!, pad = tok.id(for: "<pad>")
         let configData = try CheckpointFactory.llavaConfigJSON(vision: vision, text: text, imageTokenIndex: imageToken,
                                                                padTokenID: pad, projector: projector, featureLayer: -2)
         let config = try LLaVAConfig(data: configData, path: dir.appendingPathComponent("config.json").path)

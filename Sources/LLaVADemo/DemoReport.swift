@@ -52,6 +52,17 @@ public struct DemoResults {
     }
 }
 
+extension CLIPResult {
+    /// Reads back the "clip" section of a results.json (`DemoResults.json`); the losses are not stored.
+    init(reportJSON c: [String: Any]) {
+        func num(_ k: String) -> Double { (c[k] as? Double) ?? .nan }
+        self.init(losses: [], zeroShotAccuracy: num("zero_shot_accuracy"), zeroShotColourAccuracy: num("zero_shot_colour_accuracy"),
+                  zeroShotShapeAccuracy: num("zero_shot_shape_accuracy"), captionPromptAccuracy: num("caption_prompt_accuracy"),
+                  captionPromptShapeAccuracy: num("caption_prompt_shape_accuracy"),
+                  zeroShotImages: (c["zero_shot_images"] as? Int) ?? 0, finalTemperature: Float(num("final_temperature")))
+    }
+}
+
 public enum DemoReport {
     public static func write(_ r: DemoResults, to dir: URL) throws {
         let data = try JSONSerialization.data(withJSONObject: r.json, options: [.prettyPrinted, .sortedKeys])
