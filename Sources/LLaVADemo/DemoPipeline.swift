@@ -126,7 +126,9 @@ public final class DemoPipeline {
     func buildTokenizer(at dir: URL) throws -> Tokenizer {
         var corpus = try String(contentsOf: dataDir.appendingPathComponent("lm_corpus.txt"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
-        corpus.append(ChatTemplate.vicunaSystem + " USER: ASSISTANT:")
+        // Every stage-2 sample starts with Vicuna's system sentence: counted that often, BPE gives it
+        // ~20 tokens instead of ~80 (one copy), which would otherwise be a third of every sequence.
+        corpus += Array(repeating: ChatTemplate.vicunaSystem + " USER: ASSISTANT:", count: settings.scenes * settings.samplesPerScene)
         let (json, config) = try BPETrainer.train(corpus: corpus, vocabularySize: settings.vocabularySize,
                                                   modelMaxLength: settings.maxPositions)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

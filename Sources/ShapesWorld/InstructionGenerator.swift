@@ -60,6 +60,9 @@ public struct InstructionGenerator: Sendable {
     /// Combinations never named in generated text (pass the held-out set for training data).
     public let unmentionable: Set<Combination>
 
+    /// Question–answer turns per conversation sample.
+    public static let conversationTurns = 3...8
+
     public init(seed: UInt64, phrasing: PhrasingSet = .train, unmentionable: Set<Combination> = []) {
         self.seed = seed
         self.phrasing = phrasing
@@ -101,11 +104,15 @@ public struct InstructionGenerator: Sendable {
         var qas: [QA] = []
         switch type {
         case .conversation:
-            let turns = rng.int(in: 2...4)
-            var kinds: [QAKind] = [.colour, .shape, .count, .position, .existence]
-            rng.shuffle(&kinds)
-            for kind in kinds where qas.count < turns {
-                if let qa = writer.question(kind, rng: &rng) { qas.append(qa) }
+            // Several questions about one image, kinds drawn with replacement, no question twice: each
+            // turn is another look at the image for the price of ~12 text tokens (the image tokens are
+            // shared). With 2–4 turns of distinct kinds the small LLM saw ~4x fewer grounded answers per
+            // step and stayed near 65% on colour questions even when fed perfect per-patch features.
+            let turns = rng.int(in: Self.conversationTurns)
+            let kinds: [QAKind] = [.colour, .shape, .count, .position, .existence]
+            var asked = Set<String>()
+            for _ in 0..<(3 * turns) where qas.count < turns {
+                if let qa = writer.question(rng.pick(kinds), rng: &rng), asked.insert(qa.question).inserted { qas.append(qa) }
             }
             pairs = qas.map { ($0.question, $0.answer) }
         case .detail:

@@ -1,14 +1,16 @@
 // Seeded generator of ShapesWorld scenes. Scene `i` is a pure function of the generator's
 // settings and `i` (its own SplitMix64 stream), so any subset can be regenerated alone.
 //
-// Placement: objects are placed one by one at uniformly random centres — by default with their
-// cells starting on an 8 × 8 grid, the patch grid of the demo's ViT (64 px, 8 px patches):
-// with objects at arbitrary sub-patch offsets, a ViT trained from scratch for minutes on 2 cores
-// learns no shape at all (measured, see docs/tutorial.md §2.2). A placement is
-// rejected if its cell comes within `gap` of another object's cell (no overlap at all, so
-// every object is fully visible) or if its centre lies within `boundaryMargin` of a line of
-// the 3x3 grid (so every object's named region is unambiguous). After 80 rejected tries the
-// object is dropped, so a crowded scene may hold fewer objects than drawn (never zero).
+// Placement: by default each object is centred in its own cell of a 4 × 4 grid, the patch grid
+// of the demo's ViT (64 px, 16 px patches), so one image token sees one whole object: with
+// objects at arbitrary sub-patch offsets a ViT trained from scratch for minutes on 2 cores learns
+// no shape at all, and with objects spread over several patches the small LLM learns neither to
+// tell shapes apart nor to count (measured, see docs/tutorial.md §2.2). `cellsPerSide: 0` places
+// objects freely instead: at uniformly random centres, rejected if the object's cell comes within
+// `gap` of another's (no overlap, so every object is fully visible). Either way a centre within
+// `boundaryMargin` of a line of the 3x3 grid of named regions is rejected (so every object's region
+// is unambiguous). After 80 rejected tries the object is dropped, so a crowded scene may hold
+// fewer objects than drawn (never zero).
 
 /// What (colour, shape) pairs a generator may use.
 public enum SceneComposition: String, Codable, Sendable {
@@ -48,9 +50,9 @@ public struct SceneGenerator: Sendable {
     public let noise: Int
     /// Anti-aliasing samples per pixel side (4 -> 16 samples).
     public let supersampling: Int
-    /// When > 0, every object's cell starts on a line of a `gridDivisions` × `gridDivisions` grid
-    /// (the demo's ViT patch grid: 64 px / 8 px patches). 0 places objects anywhere.
-    public let gridDivisions: Int
+    /// When > 0, every object is centred in its own cell of a `cellsPerSide` × `cellsPerSide` grid
+    /// (the demo's ViT patch grid: 64 px / 16 px patches) and sized to that cell. 0 places objects anywhere.
+    public let cellsPerSide: Int
 
     static let gap = 0.01
     static let boundaryMargin = 0.03
@@ -62,7 +64,7 @@ public struct SceneGenerator: Sendable {
     ///   count outside 1...6, noise outside 0...64, or supersampling outside 1...8.
     public init(seed: UInt64, size: Int = 64, composition: SceneComposition = .training,
                 heldOutCombinations: Set<Combination>? = nil, objectCount: ClosedRange<Int> = 1...5,
-                noise: Int = 6, supersampling: Int = 4, gridDivisions: Int = 8) throws {
+                noise: Int = 6, supersampling: Int = 4, cellsPerSide: Int = 4) throws {
         guard (16...1024).contains(size) else {
             throw ShapesWorldError.invalidSetting(name: "size", value: "\(size)", expected: "16...1024 pixels")
         }
@@ -72,8 +74,8 @@ public struct SceneGenerator: Sendable {
         guard (0...64).contains(noise) else {
             throw ShapesWorldError.invalidSetting(name: "noise", value: "\(noise)", expected: "0...64")
         }
-        guard gridDivisions == 0 || (2...64).contains(gridDivisions) else {
-            throw ShapesWorldError.invalidSetting(name: "gridDivisions", value: "\(gridDivisions)", expected: "0 (free placement) or 2...64")
+        guard cellsPerSide == 0 || (3...16).contains(cellsPerSide) else {
+            throw ShapesWorldError.invalidSetting(name: "cellsPerSide", value: "\(cellsPerSide)", expected: "0 (free placement) or 3...16")
         }
         guard (1...8).contains(supersampling) else {
             throw ShapesWorldError.invalidSetting(name: "supersampling", value: "\(supersampling)", expected: "1...8")
@@ -90,7 +92,7 @@ public struct SceneGenerator: Sendable {
         self.objectCount = objectCount
         self.noise = noise
         self.supersampling = supersampling
-        self.gridDivisions = gridDivisions
+        self.cellsPerSide = cellsPerSide
     }
 
     /// The default held-out combinations: round(fraction * 48) pairs chosen by `seed`, at most
@@ -154,12 +156,13 @@ public struct SceneGenerator: Sendable {
                 combo = pickCombination(allowed: allowed, previous: objects, rng: &rng)
             }
             let size: ObjectSize = rng.chance(0.5) ? .small : .large
-            let h = size.baseHalfExtent * rng.uniform(0.94, 1.06)
+            let h = (cellsPerSide > 0 ? size.cellFill / (2 * Double(cellsPerSide)) : size.baseHalfExtent) * rng.uniform(0.94, 1.06)
             if let o = place(combo, size, h, among: objects, rng: &rng) {
                 objects.append(o)
             } else if objects.isEmpty {
                 // Never seen in practice (80 boundary rejections in a row); keeps scenes non-empty.
-                objects.append(SceneObject(shape: combo.shape, color: combo.color, size: size, center: SIMD2(0.5, 0.5), halfExtent: h))
+                let c = cellsPerSide > 0 ? 0.5 / Double(cellsPerSide) : 0.5
+                objects.append(SceneObject(shape: combo.shape, color: combo.color, size: size, center: SIMD2(c, c), halfExtent: h))
             }
         }
         return Scene(index: index, width: size, height: size, background: background, objects: objects, pixels: [])
@@ -184,9 +187,9 @@ public struct SceneGenerator: Sendable {
         let lo = h + SceneGenerator.edgeMargin, hi = 1 - h - SceneGenerator.edgeMargin
         tries: for _ in 0..<80 {
             let c: SIMD2<Double>
-            if gridDivisions > 0 {
-                let g = 1 / Double(gridDivisions), slots = Int(((1 - 2 * h) / g).rounded(.down))
-                c = SIMD2(Double(rng.int(in: 0...slots)) * g + h, Double(rng.int(in: 0...slots)) * g + h)
+            if cellsPerSide > 0 {
+                let n = cellsPerSide, g = 1 / Double(n)
+                c = SIMD2((Double(rng.int(below: n)) + 0.5) * g, (Double(rng.int(below: n)) + 0.5) * g)
             } else {
                 c = SIMD2(rng.uniform(lo, hi), rng.uniform(lo, hi))
             }
@@ -194,7 +197,7 @@ public struct SceneGenerator: Sendable {
                 continue tries
             }
             let o = SceneObject(shape: combo.shape, color: combo.color, size: size, center: c, halfExtent: h)
-            for p in objects where SceneGenerator.cellsTooClose(o.cell, p.cell) { continue tries }
+            for p in objects where cellsPerSide > 0 ? p.center == c : SceneGenerator.cellsTooClose(o.cell, p.cell) { continue tries }
             return o
         }
         return nil

@@ -37,11 +37,25 @@ public enum ShapesWorldDataset {
     /// - Parameters:
     ///   - scenes: training scenes (each gives one stage-1 pair and `samplesPerScene` instruction samples).
     ///   - evalScenes: scenes per evaluation split.
+    ///   - corpusConversationsPerScene: extra conversations per training scene written only to the
+    ///     LM corpus (text needs no image, so the language model can read more than stage 2 sees).
     ///   - heldOutFraction: share of the 48 colour-shape pairs kept out of training.
     /// - Throws: `ShapesWorldError.invalidSetting` for bad arguments, `.writeFailed` on I/O errors.
+    /// A corpus line: the scene as text (its object list, the facts LLaVA's text-only GPT-4 was given
+    /// as captions and boxes) followed by a dialogue about it. Pretraining on these teaches the small
+    /// Llama to answer from its context — the in-context reading a real LLM brings to LLaVA — and that
+    /// carries over to image tokens in stage 2 (measured: docs/tutorial.md §2.2).
+    static func groundedDialogue(_ turns: [Turn], scene: String) -> String {
+        "Scene: \(scene). " + turns.map { t in
+            (t.from == "human" ? "Human: " : "Assistant: ") + t.value.replacingOccurrences(of: "<image>", with: "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }.joined(separator: " ")
+    }
+
     @discardableResult
     public static func write(to dir: URL, scenes: Int, seed: UInt64, evalScenes: Int = 100, size: Int = 64,
-                             samplesPerScene: Int = 2, heldOutFraction: Double = 0.15) throws -> Summary {
+                             samplesPerScene: Int = 2, corpusConversationsPerScene: Int = 2,
+                             heldOutFraction: Double = 0.15) throws -> Summary {
         guard scenes >= 1 && scenes <= 900_000 else {
             throw ShapesWorldError.invalidSetting(name: "scenes", value: "\(scenes)", expected: "1...900000")
         }
@@ -50,6 +64,9 @@ public enum ShapesWorldDataset {
         }
         guard (1...8).contains(samplesPerScene) else {
             throw ShapesWorldError.invalidSetting(name: "samplesPerScene", value: "\(samplesPerScene)", expected: "1...8")
+        }
+        guard (0...8).contains(corpusConversationsPerScene) else {
+            throw ShapesWorldError.invalidSetting(name: "corpusConversationsPerScene", value: "\(corpusConversationsPerScene)", expected: "0...8")
         }
         guard heldOutFraction > 0 && heldOutFraction <= 0.5 else {
             throw ShapesWorldError.invalidSetting(name: "heldOutFraction", value: "\(heldOutFraction)", expected: "a fraction in (0, 0.5]")
@@ -89,12 +106,13 @@ public enum ShapesWorldDataset {
             corpus += captions.all
             for s in instr.samples(for: scene, perScene: samplesPerScene) {
                 instruct.append(sampleJSON(id: s.id, image: s.image, s.conversations))
-                corpus.append(s.conversations.map { t in
-                    (t.from == "human" ? "Human: " : "Assistant: ") + t.value.replacingOccurrences(of: "<image>", with: "")
-                        .trimmingCharacters(in: .whitespacesAndNewlines)
-                }.joined(separator: " "))
+                corpus.append(groundedDialogue(s.conversations, scene: captions.list))
                 summary.responseTypes[s.type.rawValue, default: 0] += 1
                 for qa in s.qas { summary.questionKinds[qa.kind.rawValue, default: 0] += 1 }
+            }
+            for j in 0..<corpusConversationsPerScene {
+                var rng = SplitMix64(seed: seed, stream: 0x4C4D4356, UInt64(i * 8 + j))  // "LMCV"
+                corpus.append(groundedDialogue(instr.sample(.conversation, for: scene, rng: &rng).conversations, scene: captions.list))
             }
         }
 

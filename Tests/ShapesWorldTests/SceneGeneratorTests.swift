@@ -121,25 +121,36 @@ final class SceneGeneratorTests: XCTestCase {
         XCTAssertEqual(seen.count, 48 - held.count, "every other combination occurs in training")
     }
 
-    /// By default every object's cell starts on the 8 × 8 grid (the demo ViT's patches); with
-    /// gridDivisions 0 placement is free and cells start anywhere.
-    func testObjectsSitOnThePatchGrid() throws {
-        func offGrid(_ g: SceneGenerator) -> Int {
-            (0..<200).flatMap { g.layout(index: $0).objects }.filter { o in
-                let x0 = (o.center.x - o.halfExtent) * 8, y0 = (o.center.y - o.halfExtent) * 8
-                return abs(x0 - x0.rounded()) > 1e-9 || abs(y0 - y0.rounded()) > 1e-9
-            }.count
+    /// By default every object is centred in its own cell of the 4 × 4 grid (the demo ViT's 16-px
+    /// patches) and fits inside it; with cellsPerSide 0 placement is free.
+    func testEachObjectFillsItsOwnPatchCell() throws {
+        let g = try SceneGenerator(seed: 12)
+        var used = Set<Int>()
+        for i in 0..<200 {
+            var cells = Set<Int>()
+            for o in g.layout(index: i).objects {
+                let col = Int(o.center.x * 4), row = Int(o.center.y * 4)
+                XCTAssertEqual(o.center.x, (Double(col) + 0.5) / 4, accuracy: 1e-12, "scene \(i)")
+                XCTAssertEqual(o.center.y, (Double(row) + 0.5) / 4, accuracy: 1e-12, "scene \(i)")
+                XCTAssertTrue(o.box[0] >= Double(col) / 4 && o.box[2] <= Double(col + 1) / 4, "scene \(i): \(o.box)")
+                XCTAssertTrue(o.box[1] >= Double(row) / 4 && o.box[3] <= Double(row + 1) / 4, "scene \(i): \(o.box)")
+                XCTAssertTrue(cells.insert(row * 4 + col).inserted, "scene \(i): two objects in cell \(row * 4 + col)")
+            }
+            used.formUnion(cells)
         }
-        XCTAssertEqual(offGrid(try SceneGenerator(seed: 12)), 0)
-        XCTAssertGreaterThan(offGrid(try SceneGenerator(seed: 12, gridDivisions: 0)), 400)
-        let cells = Set((0..<300).flatMap { try! SceneGenerator(seed: 12).layout(index: $0).objects }
-            .map { Int(((($0.center.x - $0.halfExtent) * 8)).rounded()) })
-        XCTAssertEqual(cells, Set(0...6), "cells start on every grid column that fits an object")
+        XCTAssertEqual(used, Set(0..<16), "every cell is used")
+        let free = try SceneGenerator(seed: 12, cellsPerSide: 0)
+        let freeObjects = (0..<200).flatMap { free.layout(index: $0).objects }
+        let offCentre = freeObjects.filter { o -> Bool in
+            let x: Double = o.center.x * 4
+            return abs(x - x.rounded(.down) - 0.5) > 1e-9
+        }
+        XCTAssertGreaterThan(offCentre.count, 400)
     }
 
     func testInvalidSettingsAreRejectedWithMessages() {
-        XCTAssertThrowsError(try SceneGenerator(seed: 1, gridDivisions: 1)) { e in
-            XCTAssertEqual("\(e)", "ShapesWorld: gridDivisions = 1 is not allowed; expected 0 (free placement) or 2...64.")
+        XCTAssertThrowsError(try SceneGenerator(seed: 1, cellsPerSide: 2)) { e in
+            XCTAssertEqual("\(e)", "ShapesWorld: cellsPerSide = 2 is not allowed; expected 0 (free placement) or 3...16.")
         }
         XCTAssertThrowsError(try SceneGenerator(seed: 1, size: 8)) { e in
             XCTAssertEqual("\(e)", "ShapesWorld: size = 8 is not allowed; expected 16...1024 pixels.")

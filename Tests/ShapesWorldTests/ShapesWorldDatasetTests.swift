@@ -75,7 +75,7 @@ final class ShapesWorldDatasetTests: XCTestCase {
             let id = s["id"] as! String
             let type = id.contains("-conv") ? "conversation" : (id.contains("-detail") ? "detail" : "complex_reasoning")
             counts[type, default: 0] += 1
-            if type == "conversation" { XCTAssertTrue((2...4).contains(turns(s).count / 2), id) }
+            if type == "conversation" { XCTAssertTrue((2...InstructionGenerator.conversationTurns.upperBound).contains(turns(s).count / 2), id) }
             else { XCTAssertEqual(turns(s).count, 2, id) }
         }
         XCTAssertEqual(counts, Self.shared.1.responseTypes)
@@ -162,6 +162,26 @@ final class ShapesWorldDatasetTests: XCTestCase {
         let lines = String(decoding: try read("lm_corpus.txt"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, s["lm_corpus_lines"] as? Int)
         XCTAssertFalse(lines.contains { $0.contains("<image>") })
+    }
+
+    /// Dialogue lines of the LM corpus start with their scene as text: per training scene, the two
+    /// instruction samples and two corpus-only conversations, each led by that scene's object list.
+    func testCorpusDialoguesAreGroundedInTheirScene() throws {
+        let lines = String(decoding: try read("lm_corpus.txt"), as: UTF8.self).split(separator: "\n").map(String.init)
+        let grounded = lines.filter { $0.hasPrefix("Scene: ") }
+        XCTAssertEqual(grounded.count, 300 * (2 + 2))
+        XCTAssertFalse(lines.contains { !$0.hasPrefix("Scene: ") && $0.contains("Human: ") }, "an ungrounded dialogue")
+        let lists = try json("scenes.json").filter { $0["split"] as? String == "train" }
+            .map { try XCTUnwrap(($0["captions"] as? [String: String])?["list"]) }
+        XCTAssertEqual(lists.count, 300)
+        var next = 0
+        for line in grounded {
+            let list = String(line.dropFirst("Scene: ".count).prefix { $0 != "." })
+            // Lines come scene by scene, four per scene.
+            XCTAssertEqual(list, lists[next / 4], "line \(next)")
+            XCTAssertTrue(line.contains(". Human: "), line)
+            next += 1
+        }
     }
 
     func testInvalidArgumentsThrow() {

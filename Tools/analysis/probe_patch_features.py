@@ -22,11 +22,10 @@ for s in scenes[:1500]:
     px = proc(img, return_tensors="pt").pixel_values
     with torch.no_grad():
         hs = m.model.vision_tower(px, output_hidden_states=True).hidden_states
-        f = hs[-2][0, 1:]  # (64, C)
-        p = m.model.multi_modal_projector(f)
+    g = m.config.vision_config.image_size // m.config.vision_config.patch_size  # patches per side
     for o in s["objects"]:
-        cx, cy = o["center"]; gx, gy = min(7, int(cx * 8)), min(7, int(cy * 8))
-        i = gy * 8 + gx
+        cx, cy = o["center"]; gx, gy = min(g - 1, int(cx * g)), min(g - 1, int(cy * g))
+        i = gy * g + gx
         [feats[f"l-{j}"].append(hs[-j][0, 1 + i].numpy()) for j in (1, 2, 3, 4)]
         ys.append(shapes.index(o["shape"])); yc.append(colours.index(o["color"]))
 ys = np.array(ys); yc=np.array(yc); n = len(ys); tr = int(n * 0.8)
