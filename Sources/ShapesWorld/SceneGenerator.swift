@@ -61,7 +61,8 @@ public struct SceneGenerator: Sendable {
     /// - Parameters:
     ///   - heldOutCombinations: defaults to `SceneGenerator.heldOutCombinations(seed:)`.
     /// - Throws: `ShapesWorldError.invalidSetting` for a size outside 16...1024, an object
-    ///   count outside 1...6, noise outside 0...64, or supersampling outside 1...8.
+    ///   count outside 1...6, noise outside 0...64, supersampling outside 1...8, or a
+    ///   cellsPerSide that is neither 0 nor in 3...16.
     public init(seed: UInt64, size: Int = 64, composition: SceneComposition = .training,
                 heldOutCombinations: Set<Combination>? = nil, objectCount: ClosedRange<Int> = 1...5,
                 noise: Int = 6, supersampling: Int = 4, cellsPerSide: Int = 4) throws {
