@@ -31,16 +31,6 @@ public struct Summary: Hashable, Sendable {
 public enum ShapesWorldDataset {
     public static let evalSplits = ["test", "unseen_combinations", "unseen_phrasings"]
 
-    /// Writes `images/`, `pretrain.json`, `instruct.json`, `lm_corpus.txt`, `eval.jsonl`,
-    /// `scenes.json` and `summary.json` into `dir` (created if needed; files are overwritten).
-    ///
-    /// - Parameters:
-    ///   - scenes: training scenes (each gives one stage-1 pair and `samplesPerScene` instruction samples).
-    ///   - evalScenes: scenes per evaluation split.
-    ///   - corpusConversationsPerScene: extra conversations per training scene written only to the
-    ///     LM corpus (text needs no image, so the language model can read more than stage 2 sees).
-    ///   - heldOutFraction: share of the 48 colour-shape pairs kept out of training.
-    /// - Throws: `ShapesWorldError.invalidSetting` for bad arguments, `.writeFailed` on I/O errors.
     /// A corpus line: the scene as text (its object list, the facts LLaVA's text-only GPT-4 was given
     /// as captions and boxes) followed by a dialogue about it. Pretraining on these teaches the small
     /// Llama to answer from its context — the in-context reading a real LLM brings to LLaVA — and that
@@ -52,6 +42,16 @@ public enum ShapesWorldDataset {
         }.joined(separator: " ")
     }
 
+    /// Writes `images/`, `pretrain.json`, `instruct.json`, `lm_corpus.txt`, `eval.jsonl`,
+    /// `scenes.json` and `summary.json` into `dir` (created if needed; files are overwritten).
+    ///
+    /// - Parameters:
+    ///   - scenes: training scenes (each gives one stage-1 pair and `samplesPerScene` instruction samples).
+    ///   - evalScenes: scenes per evaluation split.
+    ///   - corpusConversationsPerScene: extra conversations per training scene written only to the
+    ///     LM corpus (text needs no image, so the language model can read more than stage 2 sees).
+    ///   - heldOutFraction: share of the 48 colour-shape pairs kept out of training.
+    /// - Throws: `ShapesWorldError.invalidSetting` for bad arguments, `.writeFailed` on I/O errors.
     @discardableResult
     public static func write(to dir: URL, scenes: Int, seed: UInt64, evalScenes: Int = 100, size: Int = 64,
                              samplesPerScene: Int = 2, corpusConversationsPerScene: Int = 2,
