@@ -22,6 +22,13 @@ final class DemoCLITests: CLITestCase {
         let controls = try XCTUnwrap(results["controls"] as? [String: Any])
         XCTAssertNotNil((controls["blank_image"] as? [String: Any])?["overall"])
         XCTAssertNotNil((controls["shuffled_image"] as? [String: Any])?["overall"])
+        // The trained model uses the image: it beats the blank-image control overall, and on colour,
+        // the kind the image decides most directly (measured at the default seed: see README).
+        let blank = try XCTUnwrap(controls["blank_image"] as? [String: Any])
+        let overall = try XCTUnwrap(eval["overall"] as? Double), blankOverall = try XCTUnwrap(blank["overall"] as? Double)
+        XCTAssertGreaterThan(overall, blankOverall, "overall accuracy with the real image vs a blank one")
+        let colour = try XCTUnwrap(eval["colour"] as? Double), blankColour = try XCTUnwrap(blank["colour"] as? Double)
+        XCTAssertGreaterThan(colour, blankColour + 0.15, "colour accuracy with the real image vs a blank one")
         let stages = try XCTUnwrap(results["stages"] as? [[String: Any]])
         let trained = stages.filter { ($0["steps"] as? Int ?? 0) > 0 }
         XCTAssertEqual(trained.map { $0["name"] as! String },
