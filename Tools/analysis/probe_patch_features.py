@@ -1,7 +1,8 @@
 """Linear probes on a `llava demo` run: how well can a patch token's vision features predict the
 shape / colour of the object on that patch? Loads the run's final LLaVA with transformers, takes the
 vision tower's hidden states for the first 1,500 scenes, one patch per object (the patch holding the
-object's centre), fits a multinomial logistic regression on 80% and reports accuracy on the rest.
+object's centre), fits a multinomial logistic regression on 80% and reports accuracy on the rest;
+then the same for shape with a 2-layer GELU MLP (the projector's form) on hidden_states[-2].
 
     python Tools/analysis/probe_patch_features.py DEMO_OUTPUT_DIR
 
@@ -40,3 +41,13 @@ for k, F in feats.items():
             loss = torch.nn.functional.cross_entropy(Xn[:tr] @ W + b, Y[:tr]) + 1e-4 * (W**2).sum(); opt.zero_grad(); loss.backward(); opt.step()
         acc = ((Xn[tr:] @ W + b).argmax(-1) == Y[tr:]).float().mean().item()
         print(f"{k} {name} linear probe at centre patch: {acc:.3f} (n={n})")
+
+# Shape through an MLP the size of the projector's first layer: is the information there, only not linearly?
+X = torch.tensor(np.stack(feats["l-2"])); mu, sd = X[:tr].mean(0), X[:tr].std(0) + 1e-6; Xn = (X - mu) / sd
+Y = torch.tensor(ys); torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 256), torch.nn.GELU(), torch.nn.Linear(256, len(shapes)))
+opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+for _ in range(1500):
+    loss = torch.nn.functional.cross_entropy(net(Xn[:tr]), Y[:tr]); opt.zero_grad(); loss.backward(); opt.step()
+with torch.no_grad():
+    print(f"l-2 shape MLP probe at centre patch: {(net(Xn[tr:]).argmax(-1) == Y[tr:]).float().mean().item():.3f} (n={n})")
