@@ -103,16 +103,18 @@ public final class DemoPipeline {
         // Evaluation.
         var evaluator = try Evaluator(model: finalDir, data: dataDir)
         let records = try Evaluator.records(dataDir)
-        let eval = try timed("evaluation") { () -> ((splits: [String: Accuracy], blank: Accuracy, shuffled: Accuracy, examples: [Example]), [Double]) in
-            (try evaluator.run(records) { self.onProgress("eval", $0, $1, nil) }, [])
+        let scenes = try sceneObjects()
+        let eval = try timed("evaluation") { () -> ((splits: [String: Accuracy], byObjectCount: [Int: Accuracy], blank: Accuracy,
+                                                     shuffled: Accuracy, examples: [Example]), [Double]) in
+            (try evaluator.run(records, objectCounts: scenes.mapValues(\.count)) { self.onProgress("eval", $0, $1, nil) }, [])
         }
         let baseline = try Evaluator.questionOnlyBaseline(records, settings: s)
-        let scenes = try sceneObjects()
         let testScenes = Array(Set(records.filter { $0.split == "test" }.map(\.sceneID))).sorted()
         let description = try timed("descriptions") { () -> ((precision: Double, recall: Double, example: String), [Double]) in
             (try evaluator.descriptions(sceneIDs: testScenes, scenes: scenes) { self.onProgress("describe", $0, $1, nil) }, [])
         }
         let results = DemoResults(settings: s, summary: summary, clip: clipResult, stages: stages, splits: eval.splits,
+                                  byObjectCount: eval.byObjectCount,
                                   blank: eval.blank, shuffled: eval.shuffled, baseline: baseline, examples: eval.examples,
                                   descriptionPrecision: description.precision, descriptionRecall: description.recall,
                                   descriptionExample: description.example, seconds: Date().timeIntervalSince(started),

@@ -9,6 +9,8 @@ public struct DemoResults {
     public var clip: CLIPResult
     public var stages: [StageLog]
     public var splits: [String: Accuracy]
+    /// Test-split accuracy by the number of objects in the scene (1–5): how answers degrade with distractors.
+    public var byObjectCount: [Int: Accuracy]
     public var blank: Accuracy
     public var shuffled: Accuracy
     public var baseline: Accuracy
@@ -30,6 +32,7 @@ public struct DemoResults {
                 "unseen_combinations": (splits["unseen_combinations"] ?? Accuracy()).json,
                 "unseen_phrasings": (splits["unseen_phrasings"] ?? Accuracy()).json,
             ],
+            "by_object_count": Dictionary(uniqueKeysWithValues: byObjectCount.map { (String($0.key), $0.value.json) }),
             "controls": ["blank_image": blank.json, "shuffled_image": shuffled.json, "question_only_baseline": baseline.json],
             "descriptions": ["precision": r(descriptionPrecision), "recall": r(descriptionRecall), "example": descriptionExample],
             "clip": ["zero_shot_accuracy": r(clip.zeroShotAccuracy), "zero_shot_colour_accuracy": r(clip.zeroShotColourAccuracy),
@@ -97,6 +100,12 @@ public enum DemoReport {
         md += row("control: blank image", r.blank) + "\n"
         md += row("control: image of another scene", r.shuffled) + "\n"
         md += row("baseline: question only (majority answer)", r.baseline) + "\n\n"
+        md += "Test split by the number of objects in the scene (the others are distractors for a question about one):\n\n"
+        md += "| objects | " + kinds.joined(separator: " | ") + " | overall |\n|---|" + String(repeating: "---|", count: kinds.count + 1) + "\n"
+        for (n, a) in r.byObjectCount.sorted(by: { $0.key < $1.key }) {
+            md += row("\(n) (\(a.total.values.reduce(0, +)) questions)", a) + "\n"
+        }
+        md += "\n"
         md += "Detailed descriptions (test scenes): attribute precision \(percent(r.descriptionPrecision)), "
             + "recall \(percent(r.descriptionRecall)).\n\n"
         md += "CLIP zero-shot classification (\"a photo of a {size} {colour} {shape}\", \(Combination.all.count) colour–shape "

@@ -84,10 +84,12 @@ struct Evaluator {
         return QA.canonicalAnswer(from: text, form: form) == r.expected
     }
 
-    /// Accuracy per split (and the controls on the test split), with a few examples.
-    mutating func run(_ records: [EvalRecord], progress: (Int, Int) -> Void) throws
-        -> (splits: [String: Accuracy], blank: Accuracy, shuffled: Accuracy, examples: [Example]) {
+    /// Accuracy per split (and the controls on the test split), test accuracy by the number of
+    /// objects in the scene (`objectCounts`: scene id → count), with a few examples.
+    mutating func run(_ records: [EvalRecord], objectCounts: [String: Int], progress: (Int, Int) -> Void) throws
+        -> (splits: [String: Accuracy], byObjectCount: [Int: Accuracy], blank: Accuracy, shuffled: Accuracy, examples: [Example]) {
         var splits: [String: Accuracy] = [:]
+        var byObjectCount: [Int: Accuracy] = [:]
         var blank = Accuracy(), shuffled = Accuracy()
         var examples: [Example] = []
         let test = records.filter { $0.split == "test" }
@@ -100,6 +102,7 @@ struct Evaluator {
             let text = try answer(r.question, features: try features(r.image), maxTokens: Self.maxTokens(r.kind))
             let ok = isCorrect(r, text)
             splits[r.split, default: Accuracy()].add(r.kind, ok)
+            if r.split == "test", let n = objectCounts[r.sceneID] { byObjectCount[n, default: Accuracy()].add(r.kind, ok) }
             if r.split == "test", examples.filter({ $0.kind == r.kind }).count < 2 {
                 examples.append(Example(split: r.split, kind: r.kind, question: r.question, answer: text, expected: r.expected, correct: ok))
             }
@@ -116,7 +119,7 @@ struct Evaluator {
             done += 2
             progress(done, total)
         }
-        return (splits, blank, shuffled, examples)
+        return (splits, byObjectCount, blank, shuffled, examples)
     }
 
     /// Question-only baseline: always the most frequent canonical answer of the question's kind and

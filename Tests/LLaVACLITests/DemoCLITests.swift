@@ -19,6 +19,10 @@ final class DemoCLITests: CLITestCase {
         let splits = try XCTUnwrap(results["splits"] as? [String: Any])
         XCTAssertNotNil((splits["unseen_combinations"] as? [String: Any])?["overall"])
         XCTAssertNotNil((splits["unseen_phrasings"] as? [String: Any])?["overall"])
+        // Test accuracy by the number of objects in the scene covers every test question once.
+        let byCount = try XCTUnwrap(results["by_object_count"] as? [String: Any])
+        XCTAssertTrue(Set(byCount.keys).isSubset(of: ["1", "2", "3", "4", "5"]), "\(byCount.keys)")
+        XCTAssertEqual(byCount.values.compactMap { ($0 as? [String: Any])?["questions"] as? Int }.reduce(0, +), eval["questions"] as? Int)
         let controls = try XCTUnwrap(results["controls"] as? [String: Any])
         XCTAssertNotNil((controls["blank_image"] as? [String: Any])?["overall"])
         XCTAssertNotNil((controls["shuffled_image"] as? [String: Any])?["overall"])
