@@ -3,7 +3,7 @@ budget? The stage-2 bottleneck with everything else stripped away: no images, no
 
 Each sequence lists 1-5 (value, key) pairs — like "red star;" in a scene's object list — from 6 key
 and 8 value tokens, then asks `--queries` times "Q key A" and is trained (next-token loss on every
-token, AdamW, clip 1.0, no schedule) to answer with that key's value. Every --eval-every steps it
+token, AdamW with --weight-decay, clip 1.0, no schedule) to answer with that key's value. Every --eval-every steps it
 prints the accuracy of the last answer on 400 fresh sequences, by the number of pairs. With one pair
 the answer is the only value in context (copying); with more, picking any value scores 1/pairs.
 
@@ -27,6 +27,7 @@ p.add_argument('--kv', type=int, default=2)
 p.add_argument('--pairs', type=int, default=5)
 p.add_argument('--queries', type=int, default=1)
 p.add_argument('--eval-every', type=int, default=500)
+p.add_argument('--weight-decay', type=float, default=0.0)
 p.add_argument('--seed', type=int, default=0)
 a = p.parse_args()
 torch.manual_seed(a.seed); random.seed(a.seed)
@@ -51,7 +52,7 @@ model = LlamaForCausalLM(LlamaConfig(
     vocab_size=V, hidden_size=a.hidden, intermediate_size=int(a.hidden * 2.6875), num_hidden_layers=a.layers,
     num_attention_heads=a.heads, num_key_value_heads=a.kv, head_dim=a.hidden // a.heads, max_position_embeddings=384,
     rms_norm_eps=1e-5, tie_word_embeddings=False))
-opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0)
+opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
 for step in range(1, a.steps + 1):
     batch = [sample()[0] for _ in range(a.batch)]
     L = max(map(len, batch))
