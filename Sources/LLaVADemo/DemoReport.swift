@@ -80,6 +80,11 @@ public enum DemoReport {
 
     static let kinds = ["colour", "shape", "count", "position", "existence", "reasoning"]
 
+    /// The header of an accuracy table whose first column is `first`.
+    static func header(_ first: String) -> String {
+        "| \(first) | " + kinds.joined(separator: " | ") + " | overall |\n|---|" + String(repeating: "---|", count: kinds.count + 1) + "\n"
+    }
+
     static func row(_ name: String, _ a: Accuracy) -> String {
         "| \(name) | " + kinds.map { k in a.total[k].map { _ in percent(a.byKind[k]!) } ?? "–" }.joined(separator: " | ")
             + " | **\(percent(a.overall))** |"
@@ -93,7 +98,7 @@ public enum DemoReport {
         md += "Model: CLIP ViT \(r.parameters["vision"] ?? 0) parameters, projector \(r.parameters["projector"] ?? 0), "
             + "Llama \(r.parameters["language"] ?? 0); \(r.parameters["image_tokens"] ?? 0) image tokens per image.\n\n"
         md += "## Exact-match accuracy on held-out scenes\n\n"
-        md += "| split | " + kinds.joined(separator: " | ") + " | overall |\n|---|" + String(repeating: "---|", count: kinds.count + 1) + "\n"
+        md += header("split")
         md += row("test", r.eval) + "\n"
         md += row("unseen colour–shape combinations", r.splits["unseen_combinations"] ?? Accuracy()) + "\n"
         md += row("unseen question phrasings", r.splits["unseen_phrasings"] ?? Accuracy()) + "\n"
@@ -101,7 +106,7 @@ public enum DemoReport {
         md += row("control: image of another scene", r.shuffled) + "\n"
         md += row("baseline: question only (majority answer)", r.baseline) + "\n\n"
         md += "Test split by the number of objects in the scene (the others are distractors for a question about one):\n\n"
-        md += "| objects | " + kinds.joined(separator: " | ") + " | overall |\n|---|" + String(repeating: "---|", count: kinds.count + 1) + "\n"
+        md += header("objects")
         for (n, a) in r.byObjectCount.sorted(by: { $0.key < $1.key }) {
             md += row("\(n) (\(a.total.values.reduce(0, +)) questions)", a) + "\n"
         }

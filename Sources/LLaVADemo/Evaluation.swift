@@ -102,9 +102,11 @@ struct Evaluator {
             let text = try answer(r.question, features: try features(r.image), maxTokens: Self.maxTokens(r.kind))
             let ok = isCorrect(r, text)
             splits[r.split, default: Accuracy()].add(r.kind, ok)
-            if r.split == "test", let n = objectCounts[r.sceneID] { byObjectCount[n, default: Accuracy()].add(r.kind, ok) }
-            if r.split == "test", examples.filter({ $0.kind == r.kind }).count < 2 {
-                examples.append(Example(split: r.split, kind: r.kind, question: r.question, answer: text, expected: r.expected, correct: ok))
+            if r.split == "test" {
+                if let n = objectCounts[r.sceneID] { byObjectCount[n, default: Accuracy()].add(r.kind, ok) }
+                if examples.filter({ $0.kind == r.kind }).count < 2 {
+                    examples.append(Example(split: r.split, kind: r.kind, question: r.question, answer: text, expected: r.expected, correct: ok))
+                }
             }
             done += 1
             progress(done, total)
