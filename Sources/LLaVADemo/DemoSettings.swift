@@ -22,6 +22,7 @@ public struct DemoSettings: Sendable {
     public var clipSteps = 1500
     public var clipBatch = 64
     public var clipSingleObjectShare = 0.5   // of each batch; the rest are 1–5-object scenes
+    public var clipHardNegatives = true       // every other pair: the previous image with one shape changed
     public var clipLR: Float = 1e-3          // 3e-3 collapsed (colour at chance) in a single-object run, old init
     // Language model (Llama)
     public var llmHidden = 128

@@ -129,6 +129,23 @@ public struct SceneGenerator: Sendable {
         return s
     }
 
+    /// `scene` with one object (drawn from `rng`) given another shape that `composition` allows for
+    /// its colour, re-rendered with fresh noise: the same picture except for one shape. A hard
+    /// negative for contrastive training; nil when no other shape is allowed.
+    public func shapeTwin(of scene: Scene, rng: inout SplitMix64) -> Scene? {
+        var twin = scene
+        let i = rng.int(below: scene.objects.count)
+        let o = scene.objects[i]
+        let shapes = ShapeKind.allCases.filter {
+            $0 != o.shape && (composition != .training || !heldOutCombinations.contains(Combination(o.color, $0)))
+        }
+        guard !shapes.isEmpty else { return nil }
+        twin.objects[i] = SceneObject(shape: rng.pick(shapes), color: o.color, size: o.size, center: o.center, halfExtent: o.halfExtent)
+        twin.pixels = Rasterizer.render(background: twin.background, objects: twin.objects, width: size, height: size,
+                                        supersampling: supersampling, noise: noise, rng: &rng)
+        return twin
+    }
+
     private func streamRNG(_ index: Int) -> SplitMix64 {
         let tag: UInt64 = composition == .training ? 1 : (composition == .unseenCombinations ? 2 : 3)
         return SplitMix64(seed: seed, stream: 0x5343454E, tag, UInt64(bitPattern: Int64(index)))

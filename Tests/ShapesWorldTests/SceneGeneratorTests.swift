@@ -121,6 +121,27 @@ final class SceneGeneratorTests: XCTestCase {
         XCTAssertEqual(seen.count, 48 - held.count, "every other combination occurs in training")
     }
 
+    /// CLIP's hard negatives: the same scene with exactly one object's shape changed, to a shape the
+    /// generator allows for that colour; background, colours, sizes and places are kept.
+    func testShapeTwinChangesExactlyOneShape() throws {
+        let g = try SceneGenerator(seed: 3)
+        var rng = SplitMix64(seed: 9)
+        for i in 0..<200 {
+            let scene = g.scene(index: i)
+            let twin = try XCTUnwrap(g.shapeTwin(of: scene, rng: &rng), "scene \(i)")
+            XCTAssertEqual(twin.objects.count, scene.objects.count)
+            XCTAssertEqual(twin.background, scene.background)
+            let changed = zip(scene.objects, twin.objects).filter { $0.shape != $1.shape }
+            XCTAssertEqual(changed.count, 1, "scene \(i): one shape changed")
+            for (a, b) in zip(scene.objects, twin.objects) {
+                XCTAssertEqual([a.color, a.size, a.center, a.halfExtent] as [AnyHashable], [b.color, b.size, b.center, b.halfExtent] as [AnyHashable])
+                XCTAssertFalse(g.heldOutCombinations.contains(b.combination), "scene \(i): \(b.name) is held out")
+            }
+            XCTAssertNotEqual(twin.pixels, scene.pixels)
+            XCTAssertEqual(twin.pixels.count, scene.pixels.count)
+        }
+    }
+
     /// By default every object is centred in its own cell of the 4 × 4 grid (the demo ViT's 16-px
     /// patches) and fits inside it; with cellsPerSide 0 placement is free.
     func testEachObjectFillsItsOwnPatchCell() throws {
