@@ -9,7 +9,10 @@ LM recipe (AdamW, 3% warmup, cosine, clip 1.0), and every --eval-every steps rep
   - with --teacher-forced: for every test-scene object whose shape is unique in its scene, the
     accuracy of "red" given "Scene: <list>. Human: What color is the star? Assistant: The star is",
     by the number of objects in the scene (how retrieval degrades with distractors).
-Or, with --checkpoint DIR, evaluates an existing LLaVA/Llama checkpoint (e.g. RUN/lm) without training.
+--answer-only trains on the grounded dialogues alone, with loss only on the Assistant answers (as
+stage 2 trains; measured on the seed-1 default run, 1,000 steps: teacher-forced colour with 2/3/4/5
+objects 73/71/54/20%, against 73/71/57/20% with loss on every token, so unlike recall_probe.py's fused
+layout, text recall does not speed up with it). Or, with --checkpoint DIR, evaluates an existing LLaVA/Llama checkpoint (e.g. RUN/lm) without training.
 
     python Tools/analysis/lm_text_binding.py --run DEMO_OUTPUT_DIR [--steps 1000] [--batch 32]
 
@@ -35,6 +38,7 @@ p.add_argument('--kv', type=int, default=2)
 p.add_argument('--mlp', type=int, default=344)
 p.add_argument('--eval-every', type=int, default=500)
 p.add_argument('--teacher-forced', action='store_true')
+p.add_argument('--answer-only', action='store_true', help='train on the grounded dialogues only, with loss on the Assistant answers')
 p.add_argument('--seed', type=int, default=0)
 a = p.parse_args()
 torch.manual_seed(a.seed); random.seed(a.seed)
@@ -124,6 +128,23 @@ if a.checkpoint:
     raise SystemExit
 lines = [l for l in open(a.corpus or f'{R}/data/lm_corpus.txt').read().split('\n') if l]
 data = [[1] + tok.encode(l, add_special_tokens=False).ids[:382] + [2] for l in lines]
+ASSISTANT, HUMAN = tok.token_to_id('▁Assistant:'), tok.token_to_id('▁Human:')
+
+
+def targets(s):
+    """The tokens that carry loss: all, or (--answer-only) those after each 'Assistant:' up to the next 'Human:'."""
+    if not a.answer_only:
+        return s
+    out, inside = [], False
+    for t in s:
+        out.append(t if inside and t != HUMAN else -100)
+        inside = (inside or t == ASSISTANT) and t != HUMAN
+    return out
+
+
+if a.answer_only:
+    assert ASSISTANT is not None and HUMAN is not None, 'the tokenizer has no single "▁Assistant:" / "▁Human:" token'
+    data = [s for s in data if ASSISTANT in s]
 print(f'{len(data)} texts, mean {sum(map(len, data)) / len(data):.1f} tokens', flush=True)
 opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0)
 warm = math.ceil(0.03 * a.steps)
@@ -138,7 +159,7 @@ for step in range(1, a.steps + 1):
     ids = torch.zeros(len(batch), L, dtype=torch.long)
     labels = torch.full((len(batch), L), -100)
     for b, s in enumerate(batch):
-        ids[b, :len(s)] = torch.tensor(s); labels[b, :len(s)] = torch.tensor(s)
+        ids[b, :len(s)] = torch.tensor(s); labels[b, :len(s)] = torch.tensor(targets(s))
     logits = model(input_ids=ids).logits[:, :-1]
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
