@@ -12,7 +12,8 @@ LM recipe (AdamW, 3% warmup, cosine, clip 1.0), and every --eval-every steps rep
 --answer-only trains on the grounded dialogues alone, with loss only on the Assistant answers (as
 stage 2 trains; measured on the seed-1 default run, 1,000 steps: teacher-forced colour with 2/3/4/5
 objects 73/71/54/20%, against 73/71/57/20% with loss on every token, so unlike recall_probe.py's fused
-layout, text recall does not speed up with it). Or, with --checkpoint DIR, evaluates an existing LLaVA/Llama checkpoint (e.g. RUN/lm) without training.
+layout, text recall does not speed up with it). Or, with --checkpoint DIR, evaluates an existing
+LLaVA/Llama checkpoint (e.g. RUN/lm) without training.
 
     python Tools/analysis/lm_text_binding.py --run DEMO_OUTPUT_DIR [--steps 1000] [--batch 32]
 
