@@ -67,35 +67,38 @@ enum CLIPPretraining {
             var out: [(pixels: [Float], caption: String)] = []
             var previous: (scene: Scene, single: Bool, style: Int)?
             for k in 0..<batch {
-                let scene: Scene, isSingle: Bool
-                var style: Int?
+                let scene: Scene, isSingle: Bool, fixedStyle: Int?
                 // With hard negatives, every other slot is the previous scene with one shape changed,
                 // captioned in the same style: only that shape tells the two pairs apart.
                 if hardNegatives, k % 2 == 1, let p = previous,
                    let twin = (p.single ? single : multi).shapeTwin(of: p.scene, rng: &rng) {
-                    (scene, isSingle, style) = (twin, p.single, p.style)
+                    (scene, isSingle, fixedStyle) = (twin, p.single, p.style)
                 } else {
                     let index = step * batch + k
                     isSingle = rng.chance(singleShare)
                     scene = isSingle ? single.scene(index: index) : multi.scene(index: index)
+                    fixedStyle = nil
                 }
-                let caption: String
-                if isSingle {
-                    let o = scene.objects[0]
-                    let photo = style.map { $0 == 0 } ?? rng.chance(0.5)
-                    style = photo ? 0 : 1
-                    caption = (photo ? "a photo of a " : "a ") + "\(o.size.rawValue) \(o.color.rawValue) \(o.shape.rawValue)"
-                } else {
-                    let brief = CaptionWriter.captions(for: scene, rng: &rng).brief
-                    let i = style ?? rng.int(below: brief.count)
-                    style = i
-                    caption = brief[i]
-                }
-                previous = (scene, isSingle, style!)
+                let (caption, style) = Self.caption(scene, single: isSingle, style: fixedStyle, rng: &rng)
+                previous = (scene, isSingle, style)
                 let px = try processor.preprocess(RGBImage(width: scene.width, height: scene.height, pixels: scene.pixels)).values
                 out.append((px, caption))
             }
             return out
+        }
+
+        /// The caption of `scene` in `style` (nil: drawn from `rng`) and the style used: for a
+        /// single-object scene 0 "a photo of a {size} {colour} {shape}", 1 "a {size} {colour} {shape}";
+        /// otherwise an index into its brief captions.
+        static func caption(_ scene: Scene, single: Bool, style: Int?, rng: inout SplitMix64) -> (String, Int) {
+            if single {
+                let o = scene.objects[0]
+                let photo = style.map { $0 == 0 } ?? rng.chance(0.5)
+                return ((photo ? "a photo of a " : "a ") + "\(o.size.rawValue) \(o.color.rawValue) \(o.shape.rawValue)", photo ? 0 : 1)
+            }
+            let brief = CaptionWriter.captions(for: scene, rng: &rng).brief
+            let i = style ?? rng.int(below: brief.count)
+            return (brief[i], i)
         }
     }
 

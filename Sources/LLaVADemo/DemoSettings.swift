@@ -64,7 +64,8 @@ public struct DemoSettings: Sendable {
         s.vocabularySize = 600
         // Steps, not samples, decide when the small LLM starts reading the image: at batch 16, 500
         // stage-2 steps left colour at the blank image's level (18.4% vs 18.4%), 600 reached 57.9%;
-        // batch 8 × 800 steps reached 55.3% in 43 s instead of 70 s (seed 1, before CLIP hard negatives; with them 60.5%).
+        // batch 8 × 800 steps reached 55.3% in 43 s instead of 70 s (seed 1, before CLIP hard negatives;
+        // with them 60.5%).
         s.stage2Epochs = 4
         s.stage2Batch = 8
         return s
