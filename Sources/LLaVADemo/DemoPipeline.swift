@@ -231,7 +231,7 @@ public final class DemoPipeline {
         try CheckpointFactory.writeLLaVA(to: dir, config: configData, tensors: all.map { ($0.name, $0.shape, $0.values) },
                                          tokenizer: Data(contentsOf: tokenizer.appendingPathComponent("tokenizer.json")),
                                          tokenizerConfig: Data(contentsOf: tokenizer.appendingPathComponent("tokenizer_config.json")),
-                                         imageSize: settings.imageSize)
+                                         imageSize: settings.imageSize, patchSize: vision.patchSize)
     }
 
     /// Next-token samples over the text corpus: every token after BOS is a target.

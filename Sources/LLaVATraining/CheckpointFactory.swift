@@ -68,9 +68,19 @@ public enum CheckpointFactory {
         return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
     }
 
+    /// processor_config.json as llava-hf ships it: what transformers' LlavaProcessor needs to expand
+    /// `<image>` into one token per patch (without it `AutoProcessor` fails on patch_size None).
+    public static func processorJSON(patchSize: Int) throws -> Data {
+        let json: [String: Any] = [
+            "processor_class": "LlavaProcessor", "image_token": "<image>", "patch_size": patchSize,
+            "vision_feature_select_strategy": "default", "num_additional_image_tokens": 1,  // the CLS token
+        ]
+        return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+    }
+
     /// Writes a complete LLaVA checkpoint: `tensors` in canonical names, written in the hub-era layout.
     public static func writeLLaVA(to dir: URL, config: Data, tensors: [(name: String, shape: [Int], values: [Float])],
-                                  tokenizer: Data, tokenizerConfig: Data, imageSize: Int) throws {
+                                  tokenizer: Data, tokenizerConfig: Data, imageSize: Int, patchSize: Int) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var writer = SafeTensorsWriter()
         for t in tensors { writer.add(CheckpointSaver.fileKey(t.name), shape: t.shape, values: t.values) }
@@ -79,6 +89,7 @@ public enum CheckpointFactory {
         try tokenizer.write(to: dir.appendingPathComponent("tokenizer.json"), options: .atomic)
         try tokenizerConfig.write(to: dir.appendingPathComponent("tokenizer_config.json"), options: .atomic)
         try imageProcessorJSON(size: imageSize).write(to: dir.appendingPathComponent("preprocessor_config.json"), options: .atomic)
+        try processorJSON(patchSize: patchSize).write(to: dir.appendingPathComponent("processor_config.json"), options: .atomic)
         try Data(ChatTemplate.vicunaV1Jinja.utf8).write(to: dir.appendingPathComponent("chat_template.jinja"), options: .atomic)
     }
 

@@ -44,6 +44,10 @@ final class DemoCLITests: CLITestCase {
         for file in ["results.md", "loss-stage-2-visual-instruction-tuning.svg", "clip/model.safetensors", "llava/config.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
+        // What transformers' LlavaProcessor reads to expand <image> (16-px patches in the demo).
+        let processor = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("llava/processor_config.json"))) as! [String: Any]
+        XCTAssertEqual(processor["patch_size"] as? Int, 16)
+        XCTAssertEqual(processor["vision_feature_select_strategy"] as? String, "default")
         let g = try llava(["generate", "--model", out.appendingPathComponent("llava").path,
                            "--image", out.appendingPathComponent("data/images/scene-000000.png").path,
                            "--prompt", "What color is the circle?", "--max-tokens", "12"])
