@@ -8,7 +8,7 @@ eval.jsonl like `llava demo`, with the image tokens given by:
                  (--center: only the patch holding the object's centre), through a fresh MLP;
   --feat text    no image: the scene's object list as text in the prompt.
 --dense K replaces the data with K conversations of up to 8 templated questions per scene and
-evaluates on the same kind of questions about test scenes. --save / --load keep the language model
+evaluates on the same kind of questions about test scenes (--demo-eval: then on eval.jsonl too). --save / --load keep the language model
 between runs (e.g. text pretraining, then stage 2). Measurements quoted in docs/tutorial.md §2.2:
 
     python Tools/analysis/stage2_oracle.py --run OUT --feat oracle --epochs 3            # old 64-token data
@@ -51,6 +51,8 @@ p.add_argument('--save', default='')
 p.add_argument('--load', default='')
 p.add_argument('--noeval', action='store_true')
 p.add_argument('--seed', type=int, default=0)
+p.add_argument('--sizerefs', action='store_true', help='--dense also asks colour by size + shape ("the small star") when the shape alone is ambiguous')
+p.add_argument('--demo-eval', action='store_true', help='after the --dense evaluation, also the demo eval.jsonl one')
 a = p.parse_args()
 torch.manual_seed(a.seed)
 R = a.run
@@ -136,6 +138,8 @@ def dense_qas(sc, rnd):
     shapes = [o['shape'] for o in objs]; cols = [o['color'] for o in objs]
     for o in objs:
         if shapes.count(o['shape']) == 1: qs.append(('colour', f"What color is the {o['shape']}?", f"The {o['shape']} is {o['color']}."))
+        elif a.sizerefs and sum(1 for x in objs if x['shape'] == o['shape'] and x['size'] == o['size']) == 1:
+            qs.append(('colour', f"What color is the {o['size']} {o['shape']}?", f"The {o['size']} {o['shape']} is {o['color']}."))
         if cols.count(o['color']) == 1: qs.append(('shape', f"What shape is the {o['color']} object?", f"The {o['color']} object is a {o['shape']}."))
     o = rnd.choice(objs); qs.append(('existence', f"Is there a {o['color']} {o['shape']}?", f"Yes, there is a {o['color']} {o['shape']}."))
     while True:
@@ -258,7 +262,7 @@ if a.dense and not a.noeval:
             res.setdefault(k, []).append(answer(q, sc['image'], 30) == ans)
             res.setdefault('blank-' + k, []).append(answer(q, sc['image'], 30, blank=True) == ans)
     print('DENSE', ' '.join(f"{k} {100*sum(v)/len(v):.1f}({len(v)})" for k, v in sorted(res.items())), flush=True)
-    sys.exit(0)
+    if not a.demo_eval: sys.exit(0)
 recs = [json.loads(l) for l in open(f'{R}/data/eval.jsonl')]
 res = {}
 wrong = {}
