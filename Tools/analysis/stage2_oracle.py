@@ -139,7 +139,7 @@ def dense_qas(sc, rnd):
     for o in objs:
         if shapes.count(o['shape']) == 1: qs.append(('colour', f"What color is the {o['shape']}?", f"The {o['shape']} is {o['color']}."))
         elif a.sizerefs and sum(1 for x in objs if x['shape'] == o['shape'] and x['size'] == o['size']) == 1:
-            qs.append(('colour', f"What color is the {o['size']} {o['shape']}?", f"The {o['size']} {o['shape']} is {o['color']}."))
+            qs.append(('colour-size', f"What color is the {o['size']} {o['shape']}?", f"The {o['size']} {o['shape']} is {o['color']}."))
         if cols.count(o['color']) == 1: qs.append(('shape', f"What shape is the {o['color']} object?", f"The {o['color']} object is a {o['shape']}."))
     o = rnd.choice(objs); qs.append(('existence', f"Is there a {o['color']} {o['shape']}?", f"Yes, there is a {o['color']} {o['shape']}."))
     while True:
