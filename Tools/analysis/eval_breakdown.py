@@ -18,6 +18,8 @@ import torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaForConditionalGeneration
 
+from answers import COL, SH, parse  # the demo's scoring (QA.canonicalAnswer)
+
 torch.set_num_threads(2)
 p = argparse.ArgumentParser()
 p.add_argument('run', help='a llava demo output directory')
@@ -32,41 +34,6 @@ model = LlavaForConditionalGeneration.from_pretrained(M, dtype=torch.float32).ev
 SYS = ("A chat between a curious user and an artificial intelligence assistant. "
        "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 scenes = {s['image']: s for s in json.load(open(f'{D}/scenes.json'))}
-COL = 'red green blue yellow purple orange white black'.split()
-SH = 'circle square triangle diamond cross star'.split()
-NUM = 'zero one two three four five six seven eight nine ten'.split()
-
-
-def words(t):
-    return re.findall(r"[a-z0-9']+", t.lower())
-
-
-def parse(t, form):  # QA.canonicalAnswer for the four forms asked here
-    t = t.lower()
-    i = t.rfind('answer is')
-    w = words(t[i + 9:] if i >= 0 else t)
-    if form == 'color':
-        return next((x for x in w if x in COL), None)
-    if form == 'shape':
-        for x in w:
-            if x in ('cross', 'crosses'):
-                return 'cross'
-            if x.rstrip('s') in SH:
-                return x.rstrip('s')
-        return None
-    if form == 'number':
-        for x in w:
-            if x.isdigit():
-                return str(int(x))
-            if x in NUM:
-                return str(NUM.index(x))
-        return '0' if ('no' in w or 'none' in w) else None
-    if form == 'yes_no':
-        if w and w[0] in ('yes', 'no'):
-            return w[0]
-        if any(x in ('no', 'not', "isn't") for x in w):
-            return 'no'
-        return 'yes' if 'yes' in w else None
 
 
 def existence_kind(q, expected, objs):

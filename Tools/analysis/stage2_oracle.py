@@ -18,12 +18,13 @@ between runs (e.g. text pretraining, then stage 2). Measurements quoted in docs/
 --grid is the patch grid side (8 for 64 px / 8-px patches, 4 for 16-px patches). Needs the fixture
 venv (Tools/fixtures/requirements.txt). Minutes per run on 2 cores.
 """
-import json, math, sys, time, argparse, re
+import json, math, sys, time, argparse
 import torch, torch.nn as nn, torch.nn.functional as F
 from tokenizers import Tokenizer
 from transformers import LlavaForConditionalGeneration
 from PIL import Image
 import numpy as np
+from answers import COL, SH, parse  # the demo's vocabulary and scoring (QA.canonicalAnswer)
 torch.set_num_threads(2)
 p = argparse.ArgumentParser()
 p.add_argument('--run', required=True, help='a llava demo output directory')
@@ -78,7 +79,6 @@ lm = model.model.language_model; head = model.lm_head; emb = lm.embed_tokens
 cfg = model.config
 IMG = cfg.image_token_index
 scenes = {s['image']: s for s in json.load(open(f'{R}/data/scenes.json'))}
-COL = 'red green blue yellow purple orange white black'.split(); SH = 'circle square triangle diamond cross star'.split()
 G = a.grid
 def oracle(img):
     s = scenes[img]; f = torch.zeros(G * G, 17)
@@ -190,35 +190,6 @@ while step < steps:
 print('train s', time.time() - t0, flush=True)
 if a.save: torch.save({'lm': lm.state_dict(), 'head': head.state_dict()}, a.save)
 # eval
-NUM = 'zero one two three four five six seven eight nine ten'.split()
-def words(t): return re.findall(r"[a-z0-9']+", t.lower())
-def parse(t, form):
-    t = t.lower(); i = t.rfind('answer is'); t = t[i + 9:] if i >= 0 else t; w = words(t)
-    if form == 'color': return next((x for x in w if x in COL), None)
-    if form == 'shape': return next((x.rstrip('s') if x != 'crosses' else 'cross' for x in w if x.rstrip('s') in SH or x == 'crosses'), None)
-    if form == 'number':
-        for x in w:
-            if x.isdigit(): return str(int(x))
-            if x in NUM: return str(NUM.index(x))
-        return '0' if ('no' in w or 'none' in w) else None
-    if form == 'region':
-        v = 'top' if ('top' in w or 'upper' in w) else ('bottom' if ('bottom' in w or 'lower' in w) else None)
-        h = 'left' if 'left' in w else ('right' if 'right' in w else None)
-        if v and h: return v + ' ' + h
-        if v or h: return v or h
-        return 'center' if any(x in ('center', 'centre', 'middle') for x in w) else None
-    if form == 'yes_no':
-        if w and w[0] in ('yes', 'no'): return w[0]
-        if any(x in ('no', 'not', "isn't") for x in w): return 'no'
-        return 'yes' if 'yes' in w else None
-    if form == 'object':
-        for i, x in enumerate(w):
-            if x in COL:
-                for y in w[i + 1:]:
-                    s = 'cross' if y == 'crosses' else y.rstrip('s')
-                    if s in SH: return x + ' ' + s
-                return None
-        return None
 @torch.no_grad()
 def answer(q, img, maxt, blank=False):
     ids, _ = encode([{'from': 'human', 'value': '<image>\n' + q}], img)
