@@ -5,7 +5,7 @@
 # OUT/<name> reusing default's CLIP and pretrained Llama (--pretrained), so the runs differ only in
 # the LLaVA stages. Every run also reports the blank-image and other-scene-image controls.
 # Writes OUT/ablations.md: the held-out test row and the blank-image row of every run.
-# About 24 minutes on 2 cores (full settings: 7 for the default run, ~4 per ablation).
+# About 35 minutes on 2 cores (full settings: 9 for the default run, ~4–6 per ablation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-ablations-out}
