@@ -4,7 +4,8 @@
 # Runs the default demo into OUT/default (unless it is already there), then each ablation into
 # OUT/<name> reusing default's CLIP and pretrained Llama (--pretrained), so the runs differ only in
 # the LLaVA stages. Every run also reports the blank-image and other-scene-image controls.
-# Writes OUT/ablations.md: the held-out test row and the blank-image row of every run.
+# Writes OUT/ablations.md: the held-out test rows and blank-image rows (free-form and short-answer
+# prompt) of every run.
 # About 35 minutes on 2 cores (full settings: 9 for the default run, ~4–6 per ablation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ run quarter-data --train-fraction 0.25
   echo "| run | split | colour | shape | count | position | existence | reasoning | overall |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for name in default linear-projector no-stage1 frozen-llm stage1-only quarter-data; do
-    grep -E '^\| (test|control: blank image) \|' "$OUT/$name/results.md" | sed "s/^| /| $name | /"
+    grep -E '^\| (test|control: blank image)(, short-answer prompt[^|]*)? \|' "$OUT/$name/results.md" | sed "s/^| /| $name | /"
   done
 } > "$OUT/ablations.md"
 cat "$OUT/ablations.md"

@@ -71,11 +71,13 @@ struct DataCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(name: .customLong("eval-scenes"), help: "Scenes per evaluation split.") var evalScenes = 100
     @Option(name: .customLong("image-size"), help: "Image side in pixels.") var imageSize = 64
+    @Option(name: .customLong("short-answer"), help: "LLaVA-1.5 short-answer VQA samples per scene, besides the two LLaVA-Instruct ones.")
+    var shortAnswer = 0
 
     func run() throws {
         try reportingErrors {
             let s = try ShapesWorldDataset.write(to: URL(fileURLWithPath: output), scenes: scenes, seed: seed,
-                                                 evalScenes: evalScenes, size: imageSize)
+                                                 evalScenes: evalScenes, size: imageSize, shortAnswerPerScene: shortAnswer)
             print("wrote \(output): \(s.trainScenes) training scenes, \(s.pretrainPairs) caption pairs, "
                 + "instructions \(s.responseTypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
                 + "\(s.evalQuestions.values.reduce(0, +)) evaluation questions")

@@ -49,7 +49,7 @@ public final class DemoPipeline {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let summary = try timed("data") {
             (try ShapesWorldDataset.write(to: dataDir, scenes: s.scenes, seed: s.seed, evalScenes: s.evalScenes, size: s.imageSize,
-                                          samplesPerScene: s.samplesPerScene), [Double]())
+                                          samplesPerScene: s.samplesPerScene, shortAnswerPerScene: s.shortAnswerPerScene), [Double]())
         }
         let tokenizerDir = output.appendingPathComponent("tokenizer")
         let tokenizer = try timed("tokenizer") { (try buildTokenizer(at: tokenizerDir), [Double]()) }
@@ -105,7 +105,8 @@ public final class DemoPipeline {
         let records = try Evaluator.records(dataDir)
         let scenes = try sceneObjects()
         let eval = try timed("evaluation") { () -> ((splits: [String: Accuracy], byObjectCount: [Int: Accuracy], blank: Accuracy,
-                                                     shuffled: Accuracy, examples: [Example]), [Double]) in
+                                                     shuffled: Accuracy, shortAnswer: Accuracy, shortAnswerBlank: Accuracy,
+                                                     examples: [Example]), [Double]) in
             (try evaluator.run(records, objectCounts: scenes.mapValues(\.count)) { self.onProgress("eval", $0, $1, nil) }, [])
         }
         let baseline = try Evaluator.questionOnlyBaseline(records, settings: s)
@@ -115,7 +116,8 @@ public final class DemoPipeline {
         }
         let results = DemoResults(settings: s, summary: summary, clip: clipResult, stages: stages, splits: eval.splits,
                                   byObjectCount: eval.byObjectCount,
-                                  blank: eval.blank, shuffled: eval.shuffled, baseline: baseline, examples: eval.examples,
+                                  blank: eval.blank, shuffled: eval.shuffled, shortAnswer: eval.shortAnswer,
+                                  shortAnswerBlank: eval.shortAnswerBlank, baseline: baseline, examples: eval.examples,
                                   descriptionPrecision: description.precision, descriptionRecall: description.recall,
                                   descriptionExample: description.example, seconds: Date().timeIntervalSince(started),
                                   modelDirectory: finalDir.path, parameters: try parameterCounts(finalDir))
@@ -130,7 +132,8 @@ public final class DemoPipeline {
             .split(separator: "\n").map(String.init)
         // Every stage-2 sample starts with Vicuna's system sentence: counted that often, BPE gives it
         // ~20 tokens instead of ~80 (one copy), which would otherwise be a third of every sequence.
-        corpus += Array(repeating: ChatTemplate.vicunaSystem + " USER: ASSISTANT:", count: settings.scenes * settings.samplesPerScene)
+        corpus += Array(repeating: ChatTemplate.vicunaSystem + " USER: ASSISTANT:",
+                        count: settings.scenes * (settings.samplesPerScene + settings.shortAnswerPerScene))
         let (json, config) = try BPETrainer.train(corpus: corpus, vocabularySize: settings.vocabularySize,
                                                   modelMaxLength: settings.maxPositions)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

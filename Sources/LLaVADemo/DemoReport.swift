@@ -13,6 +13,9 @@ public struct DemoResults {
     public var byObjectCount: [Int: Accuracy]
     public var blank: Accuracy
     public var shuffled: Accuracy
+    /// The test split asked with LLaVA-1.5's short-answer prompt, on its images and on a blank one.
+    public var shortAnswer: Accuracy
+    public var shortAnswerBlank: Accuracy
     public var baseline: Accuracy
     public var examples: [Example]
     public var descriptionPrecision: Double
@@ -34,6 +37,7 @@ public struct DemoResults {
             ],
             "by_object_count": Dictionary(uniqueKeysWithValues: byObjectCount.map { (String($0.key), $0.value.json) }),
             "controls": ["blank_image": blank.json, "shuffled_image": shuffled.json, "question_only_baseline": baseline.json],
+            "short_answer_prompt": ["test": shortAnswer.json, "blank_image": shortAnswerBlank.json],
             "descriptions": ["precision": r(descriptionPrecision), "recall": r(descriptionRecall), "example": descriptionExample],
             "clip": ["zero_shot_accuracy": r(clip.zeroShotAccuracy), "zero_shot_colour_accuracy": r(clip.zeroShotColourAccuracy),
                      "zero_shot_shape_accuracy": r(clip.zeroShotShapeAccuracy), "zero_shot_images": clip.zeroShotImages,
@@ -104,7 +108,11 @@ public enum DemoReport {
         md += row("unseen question phrasings", r.splits["unseen_phrasings"] ?? Accuracy()) + "\n"
         md += row("control: blank image", r.blank) + "\n"
         md += row("control: image of another scene", r.shuffled) + "\n"
-        md += row("baseline: question only (majority answer)", r.baseline) + "\n\n"
+        md += row("baseline: question only (majority answer)", r.baseline) + "\n"
+        md += row("test, short-answer prompt (LLaVA-1.5)", r.shortAnswer) + "\n"
+        md += row("control: blank image, short-answer prompt", r.shortAnswerBlank) + "\n\n"
+        md += "The short-answer rows append LLaVA-1.5's \"\(InstructionGenerator.shortAnswerPrompt)\" to each question, "
+            + "as LLaVA-1.5 asks VQAv2, GQA and POPE.\n\n"
         md += "Test split by the number of objects in the scene (the others are distractors for a question about one):\n\n"
         md += header("objects")
         for (n, a) in r.byObjectCount.sorted(by: { $0.key < $1.key }) {

@@ -79,6 +79,10 @@ struct Evaluator {
 
     static func maxTokens(_ kind: String) -> Int { kind == "reasoning" ? 112 : 40 }
 
+    /// The question as LLaVA-1.5 asks short-answer benchmarks (VQAv2, GQA, POPE; its Table 8): with
+    /// the response-format prompt its short-answer training data carries.
+    static func shortAnswer(_ question: String) -> String { question + "\n" + InstructionGenerator.shortAnswerPrompt }
+
     func isCorrect(_ r: EvalRecord, _ text: String) -> Bool {
         guard let form = AnswerForm(rawValue: r.form) else { return false }
         return QA.canonicalAnswer(from: text, form: form) == r.expected
@@ -86,17 +90,19 @@ struct Evaluator {
 
     /// Accuracy per split (and the controls on the test split), test accuracy by the number of
     /// objects in the scene (`objectCounts`: scene id → count), with a few examples.
+    /// Also the test split asked with the short-answer prompt, on its image and on a blank one.
     mutating func run(_ records: [EvalRecord], objectCounts: [String: Int], progress: (Int, Int) -> Void) throws
-        -> (splits: [String: Accuracy], byObjectCount: [Int: Accuracy], blank: Accuracy, shuffled: Accuracy, examples: [Example]) {
+        -> (splits: [String: Accuracy], byObjectCount: [Int: Accuracy], blank: Accuracy, shuffled: Accuracy,
+            shortAnswer: Accuracy, shortAnswerBlank: Accuracy, examples: [Example]) {
         var splits: [String: Accuracy] = [:]
         var byObjectCount: [Int: Accuracy] = [:]
-        var blank = Accuracy(), shuffled = Accuracy()
+        var blank = Accuracy(), shuffled = Accuracy(), shortAnswer = Accuracy(), shortAnswerBlank = Accuracy()
         var examples: [Example] = []
         let test = records.filter { $0.split == "test" }
         let testImages = Array(Set(test.map(\.image))).sorted()
         let blankFeatures = pipeline.model.encodeImage(pixels: [Float](repeating: 0, count: 3 * pipeline.model.config.vision.imageSize
                                                                         * pipeline.model.config.vision.imageSize))
-        let total = records.count + 2 * test.count
+        let total = records.count + 4 * test.count
         var done = 0
         for r in records {
             let text = try answer(r.question, features: try features(r.image), maxTokens: Self.maxTokens(r.kind))
@@ -118,10 +124,13 @@ struct Evaluator {
             let other = testImages[(testImages.firstIndex(of: r.image)! + 1) % testImages.count]
             let s = try answer(r.question, features: try features(other), maxTokens: Self.maxTokens(r.kind))
             shuffled.add(r.kind, isCorrect(r, s))
-            done += 2
+            let q = Self.shortAnswer(r.question)
+            shortAnswer.add(r.kind, isCorrect(r, try answer(q, features: try features(r.image), maxTokens: 8)))
+            shortAnswerBlank.add(r.kind, isCorrect(r, try answer(q, features: blankFeatures, maxTokens: 8)))
+            done += 4
             progress(done, total)
         }
-        return (splits, byObjectCount, blank, shuffled, examples)
+        return (splits, byObjectCount, blank, shuffled, shortAnswer, shortAnswerBlank, examples)
     }
 
     /// Question-only baseline: always the most frequent canonical answer of the question's kind and

@@ -7,17 +7,25 @@
 // (u_k = u_0 + k * 2^64 / golden ratio, mod 2^64), so the proportions over any run of samples
 // are within O(log n / n) of 58 : 23 : 77 while sample k still depends only on (seed, k).
 
-/// LLaVA's three response types.
+/// LLaVA's three response types, and LLaVA-1.5's short-answer VQA.
 public enum ResponseType: String, CaseIterable, Codable, Sendable {
     case conversation, detail
     case complexReasoning = "complex_reasoning"
+    /// LLaVA-1.5's academic VQA data (VQAv2, GQA, …; 515K of its 665K mix): one image's questions
+    /// merged into one conversation, each followed by the response-format prompt, answered with a
+    /// single word or phrase (arXiv 2310.03744 §3.2, App. A.2).
+    case shortAnswer = "short_answer"
 
-    /// Sample counts of LLaVA-Instruct-158K (thousands): 58, 23, 77.
+    /// The response types of LLaVA-Instruct-158K.
+    public static let llavaInstruct: [ResponseType] = [.conversation, .detail, .complexReasoning]
+
+    /// Sample counts of LLaVA-Instruct-158K (thousands): 58, 23, 77; 0 for short answers (not part of it).
     public var llavaCount: Int {
         switch self {
         case .conversation: return 58
         case .detail: return 23
         case .complexReasoning: return 77
+        case .shortAnswer: return 0
         }
     }
 
@@ -26,6 +34,7 @@ public enum ResponseType: String, CaseIterable, Codable, Sendable {
         case .conversation: return "conv"
         case .detail: return "detail"
         case .complexReasoning: return "complex"
+        case .shortAnswer: return "vqa"
         }
     }
 }
@@ -60,8 +69,10 @@ public struct InstructionGenerator: Sendable {
     /// Combinations never named in generated text (pass the held-out set for training data).
     public let unmentionable: Set<Combination>
 
-    /// Question–answer turns per conversation sample.
+    /// Question–answer turns per conversation (and short-answer) sample.
     public static let conversationTurns = 6...12
+    /// LLaVA-1.5's response-format prompt, appended to every short-answer question (§3.2).
+    public static let shortAnswerPrompt = "Answer the question using a single word or phrase."
 
     public init(seed: UInt64, phrasing: PhrasingSet = .train, unmentionable: Set<Combination> = []) {
         self.seed = seed
@@ -74,7 +85,7 @@ public struct InstructionGenerator: Sendable {
         let u0 = SplitMix64(seed: seed, stream: 0x54595045).state  // "TYPE"
         let u = u0 &+ UInt64(bitPattern: Int64(k)) &* 0x9E37_79B9_7F4A_7C15
         let x = Double(u >> 11) * 0x1p-53
-        let total = Double(ResponseType.allCases.reduce(0) { $0 + $1.llavaCount })
+        let total = Double(ResponseType.llavaInstruct.reduce(0) { $0 + $1.llavaCount })
         if x < Double(ResponseType.conversation.llavaCount) / total { return .conversation }
         if x < Double(ResponseType.conversation.llavaCount + ResponseType.detail.llavaCount) / total { return .detail }
         return .complexReasoning
@@ -104,26 +115,11 @@ public struct InstructionGenerator: Sendable {
         var qas: [QA] = []
         switch type {
         case .conversation:
-            // Several questions about one image, no question twice. Kinds are drawn with replacement;
-            // the subjects of colour, shape and position questions go round the objects in a shuffled
-            // order, so one conversation covers the scene the way GPT-4's conversations went over an
-            // image's objects. Each turn is another look at the image for ~12 text tokens (the image
-            // tokens are shared). With 2–4 turns of distinct kinds the small LLM stayed near 65% on
-            // colour even when fed perfect per-patch features; 6–12 turns round the objects, against
-            // 3–8 with random subjects, raised colour in every measured run (README, ShapesWorld).
-            let turns = rng.int(in: Self.conversationTurns)
-            let kinds: [QAKind] = [.colour, .shape, .count, .position, .existence]
-            var order = Array(scene.objects.indices)
-            rng.shuffle(&order)
-            var asked = Set<String>()
-            for t in 0..<(3 * turns) where qas.count < turns {
-                let kind = rng.pick(kinds)
-                // Existence and count choose their own subjects (with a focus, existence would never
-                // ask a shape-only "yes" question).
-                let focus = kind == .existence || kind == .count ? nil : order[t % order.count]
-                if let qa = writer.question(kind, focus: focus, rng: &rng), asked.insert(qa.question).inserted { qas.append(qa) }
-            }
+            qas = conversation(writer, scene: scene, rng: &rng)
             pairs = qas.map { ($0.question, $0.answer) }
+        case .shortAnswer:
+            qas = conversation(writer, scene: scene, rng: &rng)
+            pairs = qas.map { ($0.question + "\n" + Self.shortAnswerPrompt, $0.expected) }
         case .detail:
             let prompt = rng.pick(Phrasings.templates(.detail, phrasing))
             pairs = [(prompt, CaptionWriter.detailedDescription(of: scene, rng: &rng))]
@@ -134,6 +130,41 @@ public struct InstructionGenerator: Sendable {
         }
         return InstructionSample(id: "\(scene.id)-\(type.idSuffix)", image: scene.imageFile, type: type,
                                  conversations: Self.turns(pairs, rng: &rng), qas: qas)
+    }
+
+    /// The questions of one conversation. Several questions about one image, no question twice.
+    /// Kinds are drawn with replacement; the subjects of colour, shape and position questions go
+    /// round the objects in a shuffled order, so one conversation covers the scene the way GPT-4's
+    /// conversations went over an image's objects. Each turn is another look at the image for ~12
+    /// text tokens (the image tokens are shared). With 2–4 turns of distinct kinds the small LLM
+    /// stayed near 65% on colour even when fed perfect per-patch features; 6–12 turns round the
+    /// objects, against 3–8 with random subjects, raised colour in every measured run (README, ShapesWorld).
+    func conversation(_ writer: QuestionWriter, scene: Scene, rng: inout SplitMix64) -> [QA] {
+        let turns = rng.int(in: Self.conversationTurns)
+        let kinds: [QAKind] = [.colour, .shape, .count, .position, .existence]
+        var order = Array(scene.objects.indices)
+        rng.shuffle(&order)
+        var asked = Set<String>()
+        var qas: [QA] = []
+        for t in 0..<(3 * turns) where qas.count < turns {
+            let kind = rng.pick(kinds)
+            // Existence and count choose their own subjects (with a focus, existence would never
+            // ask a shape-only "yes" question).
+            let focus = kind == .existence || kind == .count ? nil : order[t % order.count]
+            if let qa = writer.question(kind, focus: focus, rng: &rng), asked.insert(qa.question).inserted { qas.append(qa) }
+        }
+        return qas
+    }
+
+    /// `count` short-answer samples for a scene (LLaVA-1.5's VQA data); sample j draws from its own
+    /// stream, so adding them leaves the LLaVA-Instruct samples unchanged.
+    public func shortAnswerSamples(for scene: Scene, count: Int) -> [InstructionSample] {
+        (0..<count).map { j in
+            var rng = SplitMix64(seed: seed, stream: 0x5651_4153, UInt64(bitPattern: Int64(scene.index * 8 + j)))  // "VQAS"
+            var s = sample(.shortAnswer, for: scene, rng: &rng)
+            if j > 0 { s.id += "\(j + 1)" }
+            return s
+        }
     }
 
     /// A stage-1 pair: a brief-description prompt and one of the scene's brief captions.

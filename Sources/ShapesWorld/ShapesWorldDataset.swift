@@ -38,7 +38,7 @@ public enum ShapesWorldDataset {
     static func groundedDialogue(_ turns: [Turn], scene: String) -> String {
         "Scene: \(scene). " + turns.map { t in
             (t.from == "human" ? "Human: " : "Assistant: ") + t.value.replacingOccurrences(of: "<image>", with: "")
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " ")
         }.joined(separator: " ")
     }
 
@@ -48,13 +48,15 @@ public enum ShapesWorldDataset {
     /// - Parameters:
     ///   - scenes: training scenes (each gives one stage-1 pair and `samplesPerScene` instruction samples).
     ///   - evalScenes: scenes per evaluation split.
+    ///   - shortAnswerPerScene: LLaVA-1.5-style short-answer samples per training scene, written to
+    ///     `instruct.json` after the LLaVA-Instruct ones (and, like them, to the LM corpus).
     ///   - corpusConversationsPerScene: extra conversations per training scene written only to the
     ///     LM corpus (text needs no image, so the language model can read more than stage 2 sees).
     ///   - heldOutFraction: share of the 48 colour-shape pairs kept out of training.
     /// - Throws: `ShapesWorldError.invalidSetting` for bad arguments, `.writeFailed` on I/O errors.
     @discardableResult
     public static func write(to dir: URL, scenes: Int, seed: UInt64, evalScenes: Int = 100, size: Int = 64,
-                             samplesPerScene: Int = 2, corpusConversationsPerScene: Int = 2,
+                             samplesPerScene: Int = 2, shortAnswerPerScene: Int = 0, corpusConversationsPerScene: Int = 2,
                              heldOutFraction: Double = 0.15) throws -> Summary {
         guard scenes >= 1 && scenes <= 900_000 else {
             throw ShapesWorldError.invalidSetting(name: "scenes", value: "\(scenes)", expected: "1...900000")
@@ -64,6 +66,9 @@ public enum ShapesWorldDataset {
         }
         guard (1...8).contains(samplesPerScene) else {
             throw ShapesWorldError.invalidSetting(name: "samplesPerScene", value: "\(samplesPerScene)", expected: "1...8")
+        }
+        guard (0...8).contains(shortAnswerPerScene) else {
+            throw ShapesWorldError.invalidSetting(name: "shortAnswerPerScene", value: "\(shortAnswerPerScene)", expected: "0...8")
         }
         guard (0...8).contains(corpusConversationsPerScene) else {
             throw ShapesWorldError.invalidSetting(name: "corpusConversationsPerScene", value: "\(corpusConversationsPerScene)", expected: "0...8")
@@ -104,7 +109,7 @@ public enum ShapesWorldDataset {
             let captions = try emit(scene, split: "train")
             pretrain.append(sampleJSON(id: scene.id, image: scene.imageFile, instr.captionPair(for: scene, captions: captions).conversations))
             corpus += captions.all
-            for s in instr.samples(for: scene, perScene: samplesPerScene) {
+            for s in instr.samples(for: scene, perScene: samplesPerScene) + instr.shortAnswerSamples(for: scene, count: shortAnswerPerScene) {
                 instruct.append(sampleJSON(id: s.id, image: s.image, s.conversations))
                 corpus.append(groundedDialogue(s.conversations, scene: captions.list))
                 summary.responseTypes[s.type.rawValue, default: 0] += 1

@@ -33,6 +33,12 @@ final class DemoCLITests: CLITestCase {
         XCTAssertGreaterThan(overall, blankOverall, "overall accuracy with the real image vs a blank one")
         let colour = try XCTUnwrap(eval["colour"] as? Double), blankColour = try XCTUnwrap(blank["colour"] as? Double)
         XCTAssertGreaterThan(colour, blankColour + 0.15, "colour accuracy with the real image vs a blank one")
+        // The same test questions with LLaVA-1.5's short-answer prompt, on the image and on a blank one
+        // (--quick trains without short-answer samples, so only their presence is checked).
+        let short = try XCTUnwrap(results["short_answer_prompt"] as? [String: Any])
+        for part in ["test", "blank_image"] {
+            XCTAssertEqual((short[part] as? [String: Any])?["questions"] as? Int, eval["questions"] as? Int, part)
+        }
         let stages = try XCTUnwrap(results["stages"] as? [[String: Any]])
         let trained = stages.filter { ($0["steps"] as? Int ?? 0) > 0 }
         XCTAssertEqual(trained.map { $0["name"] as! String },

@@ -18,7 +18,9 @@ final class QATests: XCTestCase {
         var out: [(QA, Scene, String)] = []
         for i in 0..<400 {
             let s = train.layout(index: i)
-            for sample in instr.samples(for: s, perScene: 3) { out += sample.qas.map { ($0, s, sample.id) } }
+            for sample in instr.samples(for: s, perScene: 3) + instr.shortAnswerSamples(for: s, count: 1) {
+                out += sample.qas.map { ($0, s, sample.id) }
+            }
             out += heldOut.evalQuestions(for: s).map { ($0, s, "\(s.id) held-out eval") }
             let u = unseen.layout(index: i)
             out += open.evalQuestions(for: u, focus: 0).map { ($0, u, "\(u.id) unseen eval") }
@@ -60,6 +62,34 @@ final class QATests: XCTestCase {
                 break
             }
         }
+    }
+
+    /// LLaVA-1.5's short-answer samples: every question carries the response-format prompt and is
+    /// answered with its canonical value alone, which the parser reads back.
+    func testShortAnswerSamplesFollowLLaVA15() throws {
+        let held = SceneGenerator.heldOutCombinations(seed: 13)
+        let train = try SceneGenerator(seed: 13, heldOutCombinations: held)
+        let instr = InstructionGenerator(seed: 13, unmentionable: held)
+        var kinds: [QAKind: Int] = [:]
+        for i in 0..<200 {
+            let scene = train.layout(index: i)
+            let samples = instr.shortAnswerSamples(for: scene, count: 2)
+            XCTAssertEqual(samples.map(\.id), ["\(scene.id)-vqa", "\(scene.id)-vqa2"])
+            XCTAssertNotEqual(samples[0].conversations, samples[1].conversations, scene.id)
+            for s in samples {
+                XCTAssertEqual(s.type, .shortAnswer)
+                XCTAssertEqual(s.conversations.count, 2 * s.qas.count, s.id)
+                XCTAssertTrue((2...InstructionGenerator.conversationTurns.upperBound).contains(s.qas.count), "\(s.id): \(s.qas.count) turns")
+                for (k, qa) in s.qas.enumerated() {
+                    kinds[qa.kind, default: 0] += 1
+                    let q = s.conversations[2 * k].value.replacingOccurrences(of: "<image>", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+                    XCTAssertEqual(q, qa.question + "\n" + InstructionGenerator.shortAnswerPrompt, s.id)
+                    XCTAssertEqual(s.conversations[2 * k + 1].value, qa.expected, s.id)
+                    XCTAssertEqual(QA.canonicalAnswer(from: qa.expected, kind: qa.kind), qa.expected, "\(s.id): '\(qa.expected)'")
+                }
+            }
+        }
+        XCTAssertEqual(Set(kinds.keys), [.colour, .shape, .count, .position, .existence], "\(kinds)")
     }
 
     func testCanonicalAnswerParsesEveryGeneratedAnswer() throws {

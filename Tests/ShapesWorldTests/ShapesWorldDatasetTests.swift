@@ -184,6 +184,35 @@ final class ShapesWorldDatasetTests: XCTestCase {
         }
     }
 
+    /// Short-answer samples come after each scene's LLaVA-Instruct samples, which they leave
+    /// unchanged; they are counted as their own response type and reach the LM corpus as one line each.
+    func testShortAnswerSamplesAreAddedAlongside() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("shapesworld-vqa-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let plain = base.appendingPathComponent("plain"), vqa = base.appendingPathComponent("vqa")
+        let p = try ShapesWorldDataset.write(to: plain, scenes: 40, seed: 3, evalScenes: 2)
+        let v = try ShapesWorldDataset.write(to: vqa, scenes: 40, seed: 3, evalScenes: 2, shortAnswerPerScene: 1)
+        func samples(_ dir: URL) throws -> [[String: Any]] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("instruct.json"))) as? [[String: Any]])
+        }
+        let withVQA = try samples(vqa)
+        XCTAssertEqual(withVQA.count, 40 * 3)
+        let kept = withVQA.filter { !($0["id"] as! String).hasSuffix("-vqa") }
+        XCTAssertEqual(kept.map { $0["id"] as! String }, try samples(plain).map { $0["id"] as! String })
+        XCTAssertEqual(kept.map { turns($0) }, try samples(plain).map { turns($0) })
+        XCTAssertEqual(withVQA.map { $0["id"] as! String }.filter { $0.hasSuffix("-vqa") }.count, 40)
+        XCTAssertEqual(v.responseTypes["short_answer"], 40)
+        XCTAssertEqual(v.responseTypes.filter { $0.key != "short_answer" }, p.responseTypes)
+        // The LM corpus gains one grounded line per short-answer sample, newlines flattened.
+        let corpus = try String(contentsOf: vqa.appendingPathComponent("lm_corpus.txt"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(corpus.count, p.lmCorpusLines + 40)
+        XCTAssertEqual(v.lmCorpusLines, corpus.count)
+        let plainCorpus = try String(contentsOf: plain.appendingPathComponent("lm_corpus.txt"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(corpus.filter { !$0.contains(InstructionGenerator.shortAnswerPrompt) }, plainCorpus)
+        XCTAssertEqual(corpus.filter { $0.hasPrefix("Scene: ") && $0.contains(". Human: ") && $0.contains(InstructionGenerator.shortAnswerPrompt) }.count, 40)
+        XCTAssertEqual(try Data(contentsOf: vqa.appendingPathComponent("eval.jsonl")), try Data(contentsOf: plain.appendingPathComponent("eval.jsonl")))
+    }
+
     func testInvalidArgumentsThrow() {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shapesworld-never")
         XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 0, seed: 1)) { e in
@@ -191,6 +220,9 @@ final class ShapesWorldDatasetTests: XCTestCase {
         }
         XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 10, seed: 1, samplesPerScene: 0)) { e in
             XCTAssertEqual("\(e)", "ShapesWorld: samplesPerScene = 0 is not allowed; expected 1...8.")
+        }
+        XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 10, seed: 1, shortAnswerPerScene: 9)) { e in
+            XCTAssertEqual("\(e)", "ShapesWorld: shortAnswerPerScene = 9 is not allowed; expected 0...8.")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path))
     }

@@ -11,7 +11,7 @@ greedy), scores it as the demo does (exact match of the answer word) and prints 
 The per-kind totals match the demo's results.md. Needs the fixture venv
 (Tools/fixtures/requirements.txt); ~15 s for 200 scenes per split on 2 cores.
 
-    python Tools/analysis/eval_breakdown.py OUT [--model DIR] [--data DIR] [--show-wrong]
+    python Tools/analysis/eval_breakdown.py OUT [--model DIR] [--data DIR] [--show-wrong] [--short-answer]
 """
 import argparse, json, re
 import torch
@@ -26,6 +26,8 @@ p.add_argument('run', help='a llava demo output directory')
 p.add_argument('--model', default='', help='checkpoint (default RUN/llava)')
 p.add_argument('--data', default='', help='dataset directory (default RUN/data)')
 p.add_argument('--show-wrong', action='store_true')
+p.add_argument('--short-answer', action='store_true',
+               help="append LLaVA-1.5's response-format prompt to each question, as in its short-answer training data")
 a = p.parse_args()
 M = a.model or f'{a.run}/llava'
 D = a.data or f'{a.run}/data'
@@ -59,7 +61,8 @@ for line in open(f'{D}/eval.jsonl'):
     if r['split'] != 'test' or r['kind'] not in ('colour', 'shape', 'count', 'existence'):
         continue
     image = Image.open(f"{D}/images/{r['image']}").convert('RGB')
-    inputs = proc(images=image, text=f"{SYS} USER: <image>\n{r['question']} ASSISTANT:", return_tensors='pt')
+    q = r['question'] + ('\nAnswer the question using a single word or phrase.' if a.short_answer else '')
+    inputs = proc(images=image, text=f"{SYS} USER: <image>\n{q} ASSISTANT:", return_tensors='pt')
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=40, do_sample=False)
     text = proc.tokenizer.decode(out[0, inputs['input_ids'].shape[1]:], skip_special_tokens=True)
