@@ -1,7 +1,7 @@
 // Turns a scene graph into LLaVA-Instruct style samples of the three response types
-// (LLaVA §3: conversation 58K, detailed description 23K, complex reasoning 77K), and stage-1
-// caption pairs. The `<image>` token goes before or after the first question at random, as in
-// LLaVA-Instruct-158K (arXiv 2304.08485 Eq. 2: [X_q, X_v] or [X_v, X_q]).
+// (LLaVA §3: conversation 58K, detailed description 23K, complex reasoning 77K), LLaVA-1.5's
+// short-answer VQA samples, and stage-1 caption pairs. The `<image>` token goes before or after the
+// first question at random, as in LLaVA-Instruct-158K (arXiv 2304.08485 Eq. 2: [X_q, X_v] or [X_v, X_q]).
 //
 // Response types are assigned by a Weyl sequence over the global sample number k
 // (u_k = u_0 + k * 2^64 / golden ratio, mod 2^64), so the proportions over any run of samples
