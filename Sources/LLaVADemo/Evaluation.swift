@@ -79,10 +79,6 @@ struct Evaluator {
 
     static func maxTokens(_ kind: String) -> Int { kind == "reasoning" ? 112 : 40 }
 
-    /// The question as LLaVA-1.5 asks short-answer benchmarks (VQAv2, GQA, POPE; its Table 8): with
-    /// the response-format prompt its short-answer training data carries.
-    static func shortAnswer(_ question: String) -> String { question + "\n" + InstructionGenerator.shortAnswerPrompt }
-
     func isCorrect(_ r: EvalRecord, _ text: String) -> Bool {
         guard let form = AnswerForm(rawValue: r.form) else { return false }
         return QA.canonicalAnswer(from: text, form: form) == r.expected
@@ -124,7 +120,7 @@ struct Evaluator {
             let other = testImages[(testImages.firstIndex(of: r.image)! + 1) % testImages.count]
             let s = try answer(r.question, features: try features(other), maxTokens: Self.maxTokens(r.kind))
             shuffled.add(r.kind, isCorrect(r, s))
-            let q = Self.shortAnswer(r.question)
+            let q = InstructionGenerator.shortAnswerQuestion(r.question)
             shortAnswer.add(r.kind, isCorrect(r, try answer(q, features: try features(r.image), maxTokens: 8)))
             shortAnswerBlank.add(r.kind, isCorrect(r, try answer(q, features: blankFeatures, maxTokens: 8)))
             done += 4

@@ -74,6 +74,10 @@ public struct InstructionGenerator: Sendable {
     /// LLaVA-1.5's response-format prompt, appended to every short-answer question (§3.2).
     public static let shortAnswerPrompt = "Answer the question using a single word or phrase."
 
+    /// A question as LLaVA-1.5's short-answer data asks it, and as its short-answer benchmarks are
+    /// asked (VQAv2, GQA, POPE; Table 8): followed by the response-format prompt.
+    public static func shortAnswerQuestion(_ question: String) -> String { question + "\n" + shortAnswerPrompt }
+
     public init(seed: UInt64, phrasing: PhrasingSet = .train, unmentionable: Set<Combination> = []) {
         self.seed = seed
         self.phrasing = phrasing
@@ -119,7 +123,7 @@ public struct InstructionGenerator: Sendable {
             pairs = qas.map { ($0.question, $0.answer) }
         case .shortAnswer:
             qas = conversation(writer, scene: scene, rng: &rng)
-            pairs = qas.map { ($0.question + "\n" + Self.shortAnswerPrompt, $0.expected) }
+            pairs = qas.map { (Self.shortAnswerQuestion($0.question), $0.expected) }
         case .detail:
             let prompt = rng.pick(Phrasings.templates(.detail, phrasing))
             pairs = [(prompt, CaptionWriter.detailedDescription(of: scene, rng: &rng))]
