@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "LLaVADemo", dependencies: ["LLaVATraining", "ShapesWorld"], swiftSettings: fastSwift),
         .executableTarget(
             name: "LLaVACLI",
-            dependencies: ["LLaVA", "LLaVATraining", "LLaVADemo", "ShapesWorld", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LLaVATensor", "LLaVA", "LLaVATraining", "LLaVADemo", "ShapesWorld", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "LLaVATestSupport", dependencies: ["LLaVATensor", "LLaVACheckpoint"], path: "Tests/LLaVATestSupport"),
         .testTarget(name: "LLaVATensorTests", dependencies: ["LLaVATensor", "LlamaText", "LLaVATestSupport"]),

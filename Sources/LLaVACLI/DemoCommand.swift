@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import LLaVA
 import LLaVADemo
+import LLaVATensor
 import ShapesWorld
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            KernelInfo.keepFreedMemoryInHeap()
             var s = quick ? DemoSettings.quick : DemoSettings.full
             s.seed = seed
             s.projector = LLaVAConfig.ProjectorType(rawValue: projector)!

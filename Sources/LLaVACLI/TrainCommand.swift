@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import LLaVA
 import LLaVAImage
+import LLaVATensor
 import LLaVATokenizer
 import LLaVATraining
 #if canImport(Glibc)
@@ -57,6 +58,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            KernelInfo.keepFreedMemoryInHeap()
             let modelDir = URL(fileURLWithPath: model)
             let config = try LLaVAConfig(directory: modelDir)
             let tokenizer = try Tokenizer(directory: modelDir)

@@ -77,6 +77,7 @@ public final class TrainableLlama {
     var acts: [LlamaLayerActivations] = []
     var finalInput: [Float] = []    // x_L (N, C), input of the final norm
     var finalHidden: [Float] = []   // norm(x_L) (N, C)
+    var angles: RoPE.Angles?        // positions 0 ..< the longest sample, for every layer and the backward
 
     init(config: LlamaConfig, params: ParameterSet, prefix: String, lmHeadName: String, lora: LoRAConfig?) {
         self.config = config
@@ -113,6 +114,8 @@ public final class TrainableLlama {
         let NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
         let QD = NH * HS, KVD = NKV * HS, I = c.intermediateSize
         acts = []
+        let angles = rope.angles(start: 0, rows: segments.lengths.max() ?? 0)
+        self.angles = angles
         var x = input
         for layer in layers {
             let a = LlamaLayerActivations()
@@ -124,8 +127,8 @@ public final class TrainableLlama {
             a.q.withUnsafeMutableBufferPointer { qp in
                 a.k.withUnsafeMutableBufferPointer { kp in
                     for (s, T) in zip(segments.starts, segments.lengths) {
-                        rope.apply(qp.baseAddress! + s * QD, rows: T, heads: NH, start: 0)
-                        rope.apply(kp.baseAddress! + s * KVD, rows: T, heads: NKV, start: 0)
+                        rope.apply(qp.baseAddress! + s * QD, rows: T, heads: NH, angles: angles)
+                        rope.apply(kp.baseAddress! + s * KVD, rows: T, heads: NKV, angles: angles)
                     }
                 }
             }
@@ -137,7 +140,9 @@ public final class TrainableLlama {
             a.g = project(layer.gate, a.h2, N, "gate", a)
             a.u = project(layer.up, a.h2, N, "up", a)
             a.m = [Float](repeating: 0, count: N * I)
-            for i in 0..<(N * I) { let g = a.g[i]; a.m[i] = g / (1 + expf(-g)) * a.u[i] }
+            a.g.withUnsafeBufferPointer { gp in a.u.withUnsafeBufferPointer { up in a.m.withUnsafeMutableBufferPointer { mp in
+                Backward.siluMulForward(g: gp.baseAddress!, u: up.baseAddress!, count: N * I, m: mp.baseAddress!)
+            } } }
             let d = project(layer.down, a.m, N, "down", a)
             x = zip(a.x2, d).map(+)
             acts.append(a)
@@ -152,6 +157,7 @@ public final class TrainableLlama {
         let c = config, N = segments.total, C = c.hiddenSize
         let NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
         let QD = NH * HS, KVD = NKV * HS, I = c.intermediateSize
+        let angles = self.angles ?? rope.angles(start: 0, rows: segments.lengths.max() ?? 0)
         var dx = rmsNormBackward(dHidden, finalInput, norm, N)
         for (layer, a) in zip(layers, acts).reversed() {
             // x3 = x2 + down(m): dx2 = dx3 + d(rmsnorm path); dm = dx3 · W_down
@@ -180,8 +186,8 @@ public final class TrainableLlama {
             dq.withUnsafeMutableBufferPointer { dqp in
                 dk.withUnsafeMutableBufferPointer { dkp in
                     for (s, T) in zip(segments.starts, segments.lengths) {
-                        rope.applyInverse(dqp.baseAddress! + s * QD, rows: T, heads: NH, start: 0)
-                        rope.applyInverse(dkp.baseAddress! + s * KVD, rows: T, heads: NKV, start: 0)
+                        rope.applyInverse(dqp.baseAddress! + s * QD, rows: T, heads: NH, angles: angles)
+                        rope.applyInverse(dkp.baseAddress! + s * KVD, rows: T, heads: NKV, angles: angles)
                     }
                 }
             }

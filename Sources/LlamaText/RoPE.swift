@@ -17,45 +17,75 @@ public struct RoPE: Sendable {
         positionScale = config.ropeType == "linear" ? 1 / config.ropeFactor : 1
     }
 
-    /// Rotates every head of x (T, H * HS) in place; row t is at absolute position start + t.
-    public func apply(_ x: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, start: Int) {
+    /// cos and sin of every (position, frequency) pair of a run of positions: (T, HS / 2) each.
+    /// Computed once, they serve every layer, q and k, and the backward.
+    public struct Angles: Sendable {
+        public let rows: Int
+        let cosines, sines: [Float]
+    }
+
+    /// The angles of positions start ..< start + T.
+    public func angles(start: Int, rows T: Int) -> Angles {
         let half = headDim / 2
-        var cosines = [Float](repeating: 0, count: half), sines = cosines
+        var cosines = [Float](repeating: 0, count: T * half), sines = cosines
         for t in 0..<T {
             let position = Float(start + t) * positionScale
             for i in 0..<half {
                 let angle = position * invFreq[i]
-                cosines[i] = cosf(angle)
-                sines[i] = sinf(angle)
-            }
-            for h in 0..<H {
-                let v = x + (t * H + h) * headDim
-                for i in 0..<half {
-                    let a = v[i], b = v[i + half]
-                    v[i] = a * cosines[i] - b * sines[i]
-                    v[i + half] = b * cosines[i] + a * sines[i]
-                }
+                cosines[t * half + i] = cosf(angle)
+                sines[t * half + i] = sinf(angle)
             }
         }
+        return Angles(rows: T, cosines: cosines, sines: sines)
+    }
+
+    /// Rotates every head of x (T, H * HS) in place; row t is at absolute position start + t.
+    public func apply(_ x: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, start: Int) {
+        apply(x, rows: T, heads: H, angles: angles(start: start, rows: T))
+    }
+
+    /// Rotates every head of x (T, H * HS) in place by the first T rows of `angles`.
+    public func apply(_ x: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, angles: Angles) {
+        precondition(T <= angles.rows, "RoPE: \(T) rows, angles for \(angles.rows)")
+        let half = headDim / 2
+        angles.cosines.withUnsafeBufferPointer { cp in angles.sines.withUnsafeBufferPointer { sp in
+            for t in 0..<T {
+                let c = cp.baseAddress! + t * half, s = sp.baseAddress! + t * half
+                for h in 0..<H {
+                    let v = x + (t * H + h) * headDim
+                    for i in 0..<half {
+                        let a = v[i], b = v[i + half]
+                        v[i] = a * c[i] - b * s[i]
+                        v[i + half] = b * c[i] + a * s[i]
+                    }
+                }
+            }
+        } }
     }
 }
 
 extension RoPE {
     /// The backward of `apply`: rotation is orthogonal, so the gradient rotates by the negative angle.
     public func applyInverse(_ dx: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, start: Int) {
+        applyInverse(dx, rows: T, heads: H, angles: angles(start: start, rows: T))
+    }
+
+    /// The backward of `apply(_:rows:heads:angles:)`.
+    public func applyInverse(_ dx: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, angles: Angles) {
+        precondition(T <= angles.rows, "RoPE: \(T) rows, angles for \(angles.rows)")
         let half = headDim / 2
-        for t in 0..<T {
-            let position = Float(start + t) * positionScale
-            for i in 0..<half {
-                let angle = position * invFreq[i]
-                let c = cosf(angle), s = sinf(angle)
+        angles.cosines.withUnsafeBufferPointer { cp in angles.sines.withUnsafeBufferPointer { sp in
+            for t in 0..<T {
+                let c = cp.baseAddress! + t * half, s = sp.baseAddress! + t * half
                 for h in 0..<H {
                     let v = dx + (t * H + h) * headDim
-                    let a = v[i], b = v[i + half]
-                    v[i] = a * c + b * s
-                    v[i + half] = b * c - a * s
+                    for i in 0..<half {
+                        let a = v[i], b = v[i + half]
+                        v[i] = a * c[i] + b * s[i]
+                        v[i + half] = b * c[i] - a * s[i]
+                    }
                 }
             }
-        }
+        } }
     }
 }

@@ -101,6 +101,35 @@ final class FiniteDifferenceTests: XCTestCase {
         check("silu·mul du", du, numeric(u) { dot(dy, swiglu(x, $0)) })
     }
 
+    /// The SwiGLU kernels (AVX-512 on this machine) against Double, on lengths around the vector
+    /// width and gates up to ±40 (σ must not overflow); and the same bits wherever an element sits.
+    func testSiLUMulKernelMatchesDouble() {
+        for n in [1, 15, 16, 17, 100] {
+            let g = random(n).map { $0 * 40 }, u = random(n), dm = random(n)
+            var m = [Float](repeating: 0, count: n), dg = m, du = m
+            Backward.siluMulForward(g: g.map(Float.init), u: u.map(Float.init), count: n, m: &m)
+            Backward.siluMul(dm: dm.map(Float.init), g: g.map(Float.init), u: u.map(Float.init), count: n, dg: &dg, du: &du)
+            let s = g.map { 1 / (1 + exp(-$0)) }
+            let refM: [Double] = (0..<n).map { i in g[i] * s[i] * u[i] }
+            let refDU: [Double] = (0..<n).map { i in dm[i] * g[i] * s[i] }
+            let refDG: [Double] = (0..<n).map { i in
+                let slope: Double = 1 + g[i] * (1 - s[i])
+                return dm[i] * u[i] * s[i] * slope
+            }
+            for (label, got, ref) in [("m", m, refM), ("du", du, refDU), ("dg", dg, refDG)] {
+                let scale = Float(ref.map(abs).max()!)
+                let c = compare("silu·mul \(label), n = \(n)", got, ref.map(Float.init), rtol: 1e-6, atol: 1e-6 * scale)
+                XCTAssertTrue(c.passed, c.description)
+            }
+            if n > 3 {
+                let gf = g.map(Float.init), uf = u.map(Float.init)
+                var shifted = [Float](repeating: 0, count: n - 3)
+                Backward.siluMulForward(g: Array(gf[3...]), u: Array(uf[3...]), count: n - 3, m: &shifted)
+                XCTAssertEqual(shifted, Array(m[3...]), "silu·mul depends on where an element sits (n = \(n))")
+            }
+        }
+    }
+
     /// Attention with GQA (4 query heads over 2 KV heads), causal and full.
     func testAttention() {
         let T = 5, NH = 4, NKV = 2, HS = 3

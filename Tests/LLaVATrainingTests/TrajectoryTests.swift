@@ -92,7 +92,9 @@ final class TrajectoryTests: XCTestCase {
             try trainer.run()
             finals.append(Array(UnsafeBufferPointer(start: trainer.model.params.values, count: trainer.model.params.count)))
         }
-        let c = compare("batch 3 vs 3 × accumulated batch 1", finals[1], finals[0], rtol: 1e-5, atol: 1e-6)
+        // Different packings round differently (GEMM blocking): with lr = 1 the largest parameter
+        // difference is 3.0e-6 with glibc's expf in SwiGLU and 3.1e-6 with the AVX-512 kernel.
+        let c = compare("batch 3 vs 3 × accumulated batch 1", finals[1], finals[0], rtol: 1e-5, atol: 2e-6)
         XCTAssertTrue(c.passed, c.description)
     }
 

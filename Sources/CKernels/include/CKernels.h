@@ -19,6 +19,10 @@ void ck_matvec_f16(const uint16_t *W, const float *x, float *y, size_t cols, siz
 /// In-place row softmax over n values: x = exp(x - max) / sum. Returns nothing; n > 0.
 void ck_softmax(float *x, size_t n);
 
+/// SwiGLU gate m[i] = silu(g[i]) · u[i], and its backward (dg, du from dm).
+void ck_silu_mul(const float *g, const float *u, float *m, size_t n);
+void ck_silu_mul_backward(const float *dm, const float *g, const float *u, float *dg, float *du, size_t n);
+
 /// Attention of one query row over keys/values [start, S): q (NH·HS), k and v (S, NKV·HS) → out (NH·HS).
 void ck_attention_row(const float *q, const float *k, const float *v, float *out, size_t S, size_t start,
                       size_t NH, size_t NKV, size_t HS);
@@ -29,5 +33,9 @@ void ck_run2(void (*fn)(void *, long), void *ctx);
 
 /// Which instruction set the kernels above use on this CPU ("avx512" or "scalar").
 const char *ck_isa(void);
+
+/// glibc only: keep freed blocks below 256 MB in the heap instead of returning them to the OS
+/// (no page faults when a training step reallocates its activations). Returns 1 if applied.
+int ck_keep_freed_memory(void);
 
 #endif
