@@ -6,7 +6,7 @@
 # the LLaVA stages. Every run also reports the blank-image and other-scene-image controls.
 # Writes OUT/ablations.md: the held-out test rows and blank-image rows (free-form and short-answer
 # prompt) of every run.
-# About 35 minutes on 2 cores (full settings: 10 for the default run, 26 for the five ablations).
+# About 30 minutes on 2 cores (full settings: 9 for the default run, 20 for the five ablations).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-ablations-out}
