@@ -78,6 +78,8 @@ struct Evaluator {
     }
 
     static func maxTokens(_ kind: String) -> Int { kind == "reasoning" ? 112 : 40 }
+    /// A short answer is a word or phrase.
+    static let shortAnswerMaxTokens = 8
 
     func isCorrect(_ r: EvalRecord, _ text: String) -> Bool {
         guard let form = AnswerForm(rawValue: r.form) else { return false }
@@ -121,8 +123,8 @@ struct Evaluator {
             let s = try answer(r.question, features: try features(other), maxTokens: Self.maxTokens(r.kind))
             shuffled.add(r.kind, isCorrect(r, s))
             let q = InstructionGenerator.shortAnswerQuestion(r.question)
-            shortAnswer.add(r.kind, isCorrect(r, try answer(q, features: try features(r.image), maxTokens: 8)))
-            shortAnswerBlank.add(r.kind, isCorrect(r, try answer(q, features: blankFeatures, maxTokens: 8)))
+            shortAnswer.add(r.kind, isCorrect(r, try answer(q, features: try features(r.image), maxTokens: Self.shortAnswerMaxTokens)))
+            shortAnswerBlank.add(r.kind, isCorrect(r, try answer(q, features: blankFeatures, maxTokens: Self.shortAnswerMaxTokens)))
             done += 4
             progress(done, total)
         }

@@ -46,6 +46,12 @@ public struct RoPE: Sendable {
 
     /// Rotates every head of x (T, H * HS) in place by the first T rows of `angles`.
     public func apply(_ x: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, angles: Angles) {
+        rotate(x, rows: T, heads: H, angles: angles, sign: 1)
+    }
+
+    /// (a, b) → (a cos − sign · b sin, b cos + sign · a sin) on each half pair; sign −1 rotates back.
+    /// Multiplying by ±1 is exact, so both directions keep the bits of the plain formulas.
+    func rotate(_ x: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, angles: Angles, sign: Float) {
         precondition(T <= angles.rows, "RoPE: \(T) rows, angles for \(angles.rows)")
         let half = headDim / 2
         angles.cosines.withUnsafeBufferPointer { cp in angles.sines.withUnsafeBufferPointer { sp in
@@ -55,8 +61,8 @@ public struct RoPE: Sendable {
                     let v = x + (t * H + h) * headDim
                     for i in 0..<half {
                         let a = v[i], b = v[i + half]
-                        v[i] = a * c[i] - b * s[i]
-                        v[i + half] = b * c[i] + a * s[i]
+                        v[i] = a * c[i] - sign * b * s[i]
+                        v[i + half] = b * c[i] + sign * a * s[i]
                     }
                 }
             }
@@ -72,20 +78,6 @@ extension RoPE {
 
     /// The backward of `apply(_:rows:heads:angles:)`.
     public func applyInverse(_ dx: UnsafeMutablePointer<Float>, rows T: Int, heads H: Int, angles: Angles) {
-        precondition(T <= angles.rows, "RoPE: \(T) rows, angles for \(angles.rows)")
-        let half = headDim / 2
-        angles.cosines.withUnsafeBufferPointer { cp in angles.sines.withUnsafeBufferPointer { sp in
-            for t in 0..<T {
-                let c = cp.baseAddress! + t * half, s = sp.baseAddress! + t * half
-                for h in 0..<H {
-                    let v = dx + (t * H + h) * headDim
-                    for i in 0..<half {
-                        let a = v[i], b = v[i + half]
-                        v[i] = a * c[i] + b * s[i]
-                        v[i + half] = b * c[i] - a * s[i]
-                    }
-                }
-            }
-        } }
+        rotate(dx, rows: T, heads: H, angles: angles, sign: -1)
     }
 }
