@@ -1,6 +1,18 @@
-"""The answer word of a generated reply, as `llava demo` scores it (QA.canonicalAnswer in
-Sources/ShapesWorld/QA.swift): shared by the analysis scripts that re-score ShapesWorld answers."""
+"""The prompt `llava demo` asks a question with (Vicuna v1, ChatTemplate.llavaV1) and the answer word
+of a generated reply, as it scores it (QA.canonicalAnswer in Sources/ShapesWorld/QA.swift): shared by
+the analysis scripts that re-ask and re-score ShapesWorld questions."""
 import re
+
+SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
+          "The assistant gives helpful, detailed, and polite answers to the user's questions.")
+# LLaVA-1.5's response-format prompt (InstructionGenerator.shortAnswerQuestion).
+SHORT_ANSWER = '\nAnswer the question using a single word or phrase.'
+
+
+def prompt(question, short_answer=False):
+    """The demo's prompt for one question about one image."""
+    q = question + (SHORT_ANSWER if short_answer else '')
+    return f"{SYSTEM} USER: <image>\n{q} ASSISTANT:"
 
 COL = 'red green blue yellow purple orange white black'.split()
 SH = 'circle square triangle diamond cross star'.split()

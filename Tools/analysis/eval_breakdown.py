@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaForConditionalGeneration
 
-from answers import COL, SH, parse  # the demo's scoring (QA.canonicalAnswer)
+from answers import COL, SH, parse, prompt  # the demo's prompt and scoring (QA.canonicalAnswer)
 
 torch.set_num_threads(2)
 p = argparse.ArgumentParser()
@@ -33,8 +33,6 @@ M = a.model or f'{a.run}/llava'
 D = a.data or f'{a.run}/data'
 proc = AutoProcessor.from_pretrained(M)
 model = LlavaForConditionalGeneration.from_pretrained(M, dtype=torch.float32).eval()
-SYS = ("A chat between a curious user and an artificial intelligence assistant. "
-       "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 scenes = {s['image']: s for s in json.load(open(f'{D}/scenes.json'))}
 
 
@@ -61,8 +59,7 @@ for line in open(f'{D}/eval.jsonl'):
     if r['split'] != 'test' or r['kind'] not in ('colour', 'shape', 'count', 'existence'):
         continue
     image = Image.open(f"{D}/images/{r['image']}").convert('RGB')
-    q = r['question'] + ('\nAnswer the question using a single word or phrase.' if a.short_answer else '')
-    inputs = proc(images=image, text=f"{SYS} USER: <image>\n{q} ASSISTANT:", return_tensors='pt')
+    inputs = proc(images=image, text=prompt(r['question'], a.short_answer), return_tensors='pt')
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=40, do_sample=False)
     text = proc.tokenizer.decode(out[0, inputs['input_ids'].shape[1]:], skip_special_tokens=True)

@@ -14,12 +14,12 @@ Scoring is the demo's (answers.py). Needs the fixture venv (Tools/fixtures/requi
 
     python Tools/analysis/lookup_attention.py OUT [--model DIR]
 """
-import argparse, json, sys
+import argparse, json
 import numpy as np, torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaForConditionalGeneration
 
-from answers import SH, parse
+from answers import SH, parse, prompt
 
 torch.set_num_threads(1)
 p = argparse.ArgumentParser()
@@ -29,8 +29,6 @@ a = p.parse_args()
 M, D = a.model or f'{a.run}/llava', f'{a.run}/data'
 proc = AutoProcessor.from_pretrained(M)
 model = LlavaForConditionalGeneration.from_pretrained(M, dtype=torch.float32, attn_implementation='eager').eval()
-SYS = ("A chat between a curious user and an artificial intelligence assistant. "
-       "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 scenes = {s['image']: s for s in json.load(open(f'{D}/scenes.json'))}
 image_id = model.config.image_token_id
 L, H = model.config.text_config.num_hidden_layers, model.config.text_config.num_attention_heads
@@ -43,9 +41,8 @@ for line in open(f'{D}/eval.jsonl'):
     r = json.loads(line)
     if r['split'] != 'test' or r['kind'] != 'colour':
         continue
-    q = r['question'] + '\nAnswer the question using a single word or phrase.'
     image = Image.open(f"{D}/images/{r['image']}").convert('RGB')
-    inputs = proc(images=image, text=f"{SYS} USER: <image>\n{q} ASSISTANT:", return_tensors='pt')
+    inputs = proc(images=image, text=prompt(r['question'], short_answer=True), return_tensors='pt')
     ids = inputs['input_ids'][0]
     images = (ids == image_id).nonzero()[:, 0]
     words = [i for i in range(int(images[-1]) + 1, len(ids)) if any(s in proc.tokenizer.decode(ids[i]) for s in SH)]
