@@ -294,6 +294,31 @@ void ck_softmax(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }
 
+// Softmax backward of one row: d = p ⊙ (d − Σ_j p_j d_j), with d holding dL/dp on entry.
+#if CK_X86
+CK_AVX512 static void softmax_backward_avx512(const float *p, float *d, size_t n) {
+    __m512 vs = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) vs = _mm512_fmadd_ps(_mm512_loadu_ps(p + i), _mm512_loadu_ps(d + i), vs);
+    float dot = _mm512_reduce_add_ps(vs);
+    for (; i < n; i++) dot += p[i] * d[i];
+    __m512 vdot = _mm512_set1_ps(dot);
+    i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(d + i, _mm512_mul_ps(_mm512_loadu_ps(p + i), _mm512_sub_ps(_mm512_loadu_ps(d + i), vdot)));
+    for (; i < n; i++) d[i] = p[i] * (d[i] - dot);
+}
+#endif
+
+void ck_softmax_backward(const float *p, float *d, size_t n) {
+#if CK_X86
+    if (ck_has_avx512()) { softmax_backward_avx512(p, d, n); return; }
+#endif
+    float dot = 0;
+    for (size_t i = 0; i < n; i++) dot += p[i] * d[i];
+    for (size_t i = 0; i < n; i++) d[i] = p[i] * (d[i] - dot);
+}
+
 // SwiGLU's gate: m = silu(g) · u, silu(g) = g · σ(g). σ from e = exp(−|g|), which never
 // overflows: σ(g) = 1 / (1 + e) for g ≥ 0, e / (1 + e) below.
 #if CK_X86

@@ -29,7 +29,7 @@ final class EncoderLayerParams {
 final class EncoderLayerActivations {
     var x: [Float] = [], h1: [Float] = [], q: [Float] = [], k: [Float] = [], v: [Float] = []
     var attn: [Float] = [], x2: [Float] = [], h2: [Float] = [], f: [Float] = [], a: [Float] = []
-    var probs: [[Float]] = []
+    var probs: AttentionProbs?
 }
 
 public final class TrainableEncoder {
@@ -95,8 +95,8 @@ public final class TrainableEncoder {
             for i in 0..<(N * C) { dx2[i] += dn2[i] }
             // x2 = x + out(attn(ln1(x)))
             let dAttn = linearBackward(l.out, dy: dx2, x: a.attn, N)
-            let (dq, dk, dv) = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs, segments: segments,
-                                                        NH: NH, NKV: NH, HS: HS)
+            let (dq, dk, dv) = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs!, segments: segments,
+                                                        NH: NH, NKV: NH, HS: HS, causal: causal)
             var dh1 = linearBackward(l.q, dy: dq, x: a.h1, N)
             let dhk = linearBackward(l.k, dy: dk, x: a.h1, N)
             let dhv = linearBackward(l.v, dy: dv, x: a.h1, N)

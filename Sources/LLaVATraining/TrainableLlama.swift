@@ -57,12 +57,12 @@ final class LlamaLayerParams {
 /// Activations of one decoder layer for one packed batch.
 final class LlamaLayerActivations {
     var x, h1, q, k, v, attn, x2, h2, g, u, m: [Float]
-    var probs: [[Float]]           // per sample (NH, T, T)
+    var probs: AttentionProbs?     // per sample (NH, T, T)
     var loraZ: [String: [Float]]   // per adapted projection: x Aᵀ (N, r)
 
     init() {
         x = []; h1 = []; q = []; k = []; v = []; attn = []; x2 = []; h2 = []; g = []; u = []; m = []
-        probs = []; loraZ = [:]
+        probs = nil; loraZ = [:]
     }
 }
 
@@ -179,8 +179,8 @@ public final class TrainableLlama {
             // x2 = x + o(attn)
             var dAttn = [Float](repeating: 0, count: N * QD)
             projectBackward(layer.o, dy: dx2, x: a.attn, N, "o", a, dx: &dAttn, accumulate: false)
-            let grads = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs, segments: segments,
-                                                 NH: NH, NKV: NKV, HS: HS)
+            let grads = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs!, segments: segments,
+                                                 NH: NH, NKV: NKV, HS: HS, causal: true)
             var dq = grads.dq, dk = grads.dk
             let dv = grads.dv
             dq.withUnsafeMutableBufferPointer { dqp in

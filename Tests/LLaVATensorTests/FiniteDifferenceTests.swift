@@ -152,17 +152,32 @@ final class FiniteDifferenceTests: XCTestCase {
                 }
                 return out
             }
-            var probs = [Float](repeating: 0, count: NH * T * T), out = [Float](repeating: 0, count: T * NH * HS)
-            let qf = q.map(Float.init), kf = k.map(Float.init), vf = v.map(Float.init)
-            Attention.forwardSaving(q: qf, k: kf, v: vf, T: T, NH: NH, NKV: NKV, HS: HS, causal: causal, probs: &probs, out: &out)
-            let c = compare("attention forward", out, forward(q, k, v).map(Float.init), rtol: 1e-5, atol: 1e-6)
-            XCTAssertTrue(c.passed, c.description)
-            var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count), dv = dk
-            Attention.backward(dOut: dy.map(Float.init), q: qf, k: kf, v: vf, probs: probs, T: T, NH: NH, NKV: NKV, HS: HS,
-                               dq: &dq, dk: &dk, dv: &dv)
-            check("attention dq causal=\(causal)", dq, numeric(q) { dot(dy, forward($0, k, v)) })
-            check("attention dk causal=\(causal)", dk, numeric(k) { dot(dy, forward(q, $0, v)) })
-            check("attention dv causal=\(causal)", dv, numeric(v) { dot(dy, forward(q, k, $0)) })
+            // Row blocks of 2 queries (causal: each block against the keys it sees) and one block of all 5.
+            for block in [2, 64] {
+                let qf = q.map(Float.init), kf = k.map(Float.init), vf = v.map(Float.init)
+                var probs = [Float](repeating: .nan, count: NH * T * T), out = [Float](repeating: 0, count: T * NH * HS)
+                Attention.forwardSaving(q: qf, k: kf, v: vf, T: T, NH: NH, NKV: NKV, HS: HS, causal: causal, probs: &probs,
+                                        out: &out, block: block)
+                XCTAssertFalse(probs.contains { $0.isNaN }, "every probability is written (block \(block))")
+                let c = compare("attention forward", out, forward(q, k, v).map(Float.init), rtol: 1e-5, atol: 1e-6)
+                XCTAssertTrue(c.passed, c.description)
+                var dq = [Float](repeating: .nan, count: q.count), dk = [Float](repeating: .nan, count: k.count), dv = dk
+                Attention.backward(dOut: dy.map(Float.init), q: qf, k: kf, v: vf, probs: probs, T: T, NH: NH, NKV: NKV, HS: HS,
+                                   dq: &dq, dk: &dk, dv: &dv, causal: causal, block: block)
+                let name = "attention causal=\(causal) block=\(block)"
+                check(name + " dq", dq, numeric(q) { dot(dy, forward($0, k, v)) })
+                check(name + " dk", dk, numeric(k) { dot(dy, forward(q, $0, v)) })
+                check(name + " dv", dv, numeric(v) { dot(dy, forward(q, k, $0)) })
+                // One K/V head at a time writes only its columns: together the same result.
+                var dq2 = [Float](repeating: .nan, count: q.count), dk2 = [Float](repeating: .nan, count: k.count), dv2 = dk2
+                for g in 0..<NKV {
+                    Attention.backward(dOut: dy.map(Float.init), q: qf, k: kf, v: vf, probs: probs, T: T, NH: NH, NKV: NKV,
+                                       HS: HS, dq: &dq2, dk: &dk2, dv: &dv2, causal: causal, kvHeads: g..<(g + 1), block: block)
+                }
+                XCTAssertEqual(dq2, dq, name)
+                XCTAssertEqual(dk2, dk, name)
+                XCTAssertEqual(dv2, dv, name)
+            }
         }
     }
 

@@ -19,6 +19,9 @@ void ck_matvec_f16(const uint16_t *W, const float *x, float *y, size_t cols, siz
 /// In-place row softmax over n values: x = exp(x - max) / sum. Returns nothing; n > 0.
 void ck_softmax(float *x, size_t n);
 
+/// Softmax backward of one row in place: d = p ⊙ (d − Σ_j p_j d_j) (d holds dL/dp on entry).
+void ck_softmax_backward(const float *p, float *d, size_t n);
+
 /// SwiGLU gate m[i] = silu(g[i]) · u[i], and its backward (dg, du from dm).
 void ck_silu_mul(const float *g, const float *u, float *m, size_t n);
 void ck_silu_mul_backward(const float *dm, const float *g, const float *u, float *dg, float *du, size_t n);
