@@ -9,12 +9,15 @@
 import LLaVATensor
 
 /// The softmax probabilities of a packed batch, kept for the backward: per sequence s of length
-/// T_s, (NH, T_s, T_s) at `pointer(s)`. One allocation, written by the forward's threads.
+/// T_s, (NH, T_s, T_s) at `pointer(s)`. One allocation, written by the forward's threads; `causal`
+/// records the forward's mask, so the backward skips the same triangle.
 final class AttentionProbs {
+    let causal: Bool
     private let storage: UnsafeMutablePointer<Float>
     private let offsets: [Int]
 
-    init(segments: Segments, NH: Int) {
+    init(segments: Segments, NH: Int, causal: Bool) {
+        self.causal = causal
         var offsets: [Int] = [], total = 0
         for T in segments.lengths {
             offsets.append(total)
@@ -67,7 +70,7 @@ enum PackedAttention {
                         causal: Bool) -> (out: [Float], probs: AttentionProbs) {
         let QD = NH * HS, KVD = NKV * HS
         var out = [Float](repeating: 0, count: segments.total * QD)
-        let probs = AttentionProbs(segments: segments, NH: NH)  // every entry written by forwardSaving
+        let probs = AttentionProbs(segments: segments, NH: NH, causal: causal)  // every entry written by forwardSaving
         q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
             out.withUnsafeMutableBufferPointer { op in
                 run(segments, NKV: NKV) { item, parallel in
@@ -84,7 +87,7 @@ enum PackedAttention {
 
     /// dOut (N, NH·HS) → (dq, dk, dv), item by item.
     static func backward(dOut: [Float], q: [Float], k: [Float], v: [Float], probs: AttentionProbs, segments: Segments,
-                         NH: Int, NKV: Int, HS: Int, causal: Bool) -> (dq: [Float], dk: [Float], dv: [Float]) {
+                         NH: Int, NKV: Int, HS: Int) -> (dq: [Float], dk: [Float], dv: [Float]) {
         let QD = NH * HS, KVD = NKV * HS, N = segments.total
         var dq = [Float](repeating: 0, count: N * QD), dk = [Float](repeating: 0, count: N * KVD), dv = dk
         dOut.withUnsafeBufferPointer { dop in q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in
@@ -94,11 +97,11 @@ enum PackedAttention {
                         run(segments, NKV: NKV) { item, parallel in
                             let s = segments.starts[item.segment], T = segments.lengths[item.segment]
                             Attention.backward(dOut: dop.baseAddress! + s * QD, q: qp.baseAddress! + s * QD,
-                                                   k: kp.baseAddress! + s * KVD, v: vp.baseAddress! + s * KVD,
-                                                   probs: probs.pointer(item.segment), T: T, NH: NH, NKV: NKV, HS: HS,
-                                                   dq: dqp.baseAddress! + s * QD, dk: dkp.baseAddress! + s * KVD,
-                                                   dv: dvp.baseAddress! + s * KVD, causal: causal,
-                                                   kvHeads: item.kvHead..<(item.kvHead + 1), parallel: parallel)
+                                               k: kp.baseAddress! + s * KVD, v: vp.baseAddress! + s * KVD,
+                                               probs: probs.pointer(item.segment), T: T, NH: NH, NKV: NKV, HS: HS,
+                                               dq: dqp.baseAddress! + s * QD, dk: dkp.baseAddress! + s * KVD,
+                                               dv: dvp.baseAddress! + s * KVD, causal: probs.causal,
+                                               kvHeads: item.kvHead..<(item.kvHead + 1), parallel: parallel)
                         }
                     }
                 } }

@@ -96,7 +96,7 @@ public final class TrainableEncoder {
             // x2 = x + out(attn(ln1(x)))
             let dAttn = linearBackward(l.out, dy: dx2, x: a.attn, N)
             let (dq, dk, dv) = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs!, segments: segments,
-                                                        NH: NH, NKV: NH, HS: HS, causal: causal)
+                                                        NH: NH, NKV: NH, HS: HS)
             var dh1 = linearBackward(l.q, dy: dq, x: a.h1, N)
             let dhk = linearBackward(l.k, dy: dk, x: a.h1, N)
             let dhv = linearBackward(l.v, dy: dv, x: a.h1, N)

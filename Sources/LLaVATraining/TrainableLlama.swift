@@ -180,7 +180,7 @@ public final class TrainableLlama {
             var dAttn = [Float](repeating: 0, count: N * QD)
             projectBackward(layer.o, dy: dx2, x: a.attn, N, "o", a, dx: &dAttn, accumulate: false)
             let grads = PackedAttention.backward(dOut: dAttn, q: a.q, k: a.k, v: a.v, probs: a.probs!, segments: segments,
-                                                 NH: NH, NKV: NKV, HS: HS, causal: true)
+                                                 NH: NH, NKV: NKV, HS: HS)
             var dq = grads.dq, dk = grads.dk
             let dv = grads.dv
             dq.withUnsafeMutableBufferPointer { dqp in
