@@ -135,6 +135,8 @@ public final class DemoPipeline {
         corpus += Array(repeating: ChatTemplate.vicunaSystem + " USER: ASSISTANT:",
                         count: settings.scenes * (settings.samplesPerScene + settings.shortAnswerPerScene))
         let (json, config) = try BPETrainer.train(corpus: corpus, vocabularySize: settings.vocabularySize,
+                                                  userSymbols: settings.tokenizerSymbols,
+                                                  splitPunctuation: settings.tokenizerSplitsPunctuation,
                                                   modelMaxLength: settings.maxPositions)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try json.write(to: dir.appendingPathComponent("tokenizer.json"))

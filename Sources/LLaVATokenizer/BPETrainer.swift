@@ -7,17 +7,23 @@
 // "▁"; starting from characters, repeatedly merge the most frequent adjacent pair (ties: the
 // lexicographically smallest pair, for determinism) until `vocabularySize` is reached or no pair
 // occurs twice.
+//
+// `userSymbols` are strings that are always one token, whatever their spaces (sentencepiece's
+// `user_defined_symbols`): written as non-special added tokens, so every tokenizer matches them
+// before BPE, and cut out of the corpus before training, so no merge is spent on them.
 import Foundation
 
 public enum BPETrainer {
     /// tokenizer.json and tokenizer_config.json contents. Ids: <unk> 0, <s> 1, </s> 2, the 256 byte
-    /// tokens <0x00>…<0xFF>, the characters and merges learned, then `addedTokens` (e.g. <image>, <pad>).
+    /// tokens <0x00>…<0xFF>, the characters and merges learned, then `addedTokens` (e.g. <image>, <pad>),
+    /// then `userSymbols`.
     public static func train(corpus: [String], vocabularySize: Int, addedTokens: [String] = ["<image>", "<pad>"],
-                             modelMaxLength: Int = 2048) throws -> (tokenizer: Data, config: Data) {
+                             userSymbols: [String] = [], splitPunctuation: Bool = false, modelMaxLength: Int = 2048) throws -> (tokenizer: Data, config: Data) {
         var wordCounts: [String: Int] = [:]
-        for line in corpus {
+        for var line in corpus {
+            for symbol in userSymbols where !symbol.isEmpty { line = line.replacingOccurrences(of: symbol, with: " ") }
             for word in line.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
-                wordCounts["▁" + word, default: 0] += 1
+                for piece in splitPunctuation ? pieces("▁" + word) : ["▁" + word] { wordCounts[piece, default: 0] += 1 }
             }
         }
         var vocab: [String] = ["<unk>", "<s>", "</s>"] + (0..<256).map { String(format: "<0x%02X>", $0) }
@@ -63,6 +69,7 @@ public enum BPETrainer {
         let base = vocab.count
         var added: [[String: Any]] = ["<unk>", "<s>", "</s>"].enumerated().map { addedJSON($1, id: $0) }
         added += addedTokens.enumerated().map { addedJSON($1, id: base + $0) }
+        added += userSymbols.enumerated().map { addedJSON($1, id: base + addedTokens.count + $0, special: false) }
         let vocabJSON = Dictionary(uniqueKeysWithValues: vocab.enumerated().map { ($1, $0) })
         let json: [String: Any] = [
             "version": "1.0",
@@ -98,7 +105,23 @@ public enum BPETrainer {
                 try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
     }
 
-    static func addedJSON(_ content: String, id: Int) -> [String: Any] {
-        ["id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true]
+    /// "▁star?" → ["▁star", "?"]; "▁0.63" → ["▁0", ".", "63"]: runs of letters, of digits, of anything
+    /// else (sentencepiece's split_by_unicode_script and split_by_number), "▁" staying with the first.
+    static func pieces(_ word: String) -> [String] {
+        func kind(_ c: Character) -> Int { c.isLetter ? 0 : c.isNumber ? 1 : 2 }
+        var out: [String] = [], current = "", currentKind = -1
+        for c in word {
+            if c == "▁" && current.isEmpty { current.append(c); continue }
+            let k = kind(c)
+            if k != currentKind, !current.isEmpty, current != "▁" { out.append(current); current = "" }
+            current.append(c)
+            currentKind = k
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    static func addedJSON(_ content: String, id: Int, special: Bool = true) -> [String: Any] {
+        ["id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": special]
     }
 }
