@@ -1,6 +1,6 @@
 // Sizes and schedules of `llava demo`: the whole LLaVA pipeline trained from scratch on
-// ShapesWorld. `full` fits the 10-minute budget on 2 cores (560 and 570 s measured at
-// seeds 1 and 3), `quick` its 2-minute one.
+// ShapesWorld. `full` fits the 10-minute budget on 2 cores (560, 562 and 570 s measured at
+// seeds 1, 2, 3), `quick` its 2-minute one.
 import Foundation
 import LLaVA
 import ShapesWorld
@@ -18,7 +18,7 @@ public struct DemoSettings: Sendable {
     public var vocabularySize = 700
     // The tokenizer (BPETrainer): the two strings LLaVA-1.5's data repeats verbatim, Vicuna's system
     // sentence and the short-answer prompt, are one token each (SentencePiece's user-defined
-    // symbols; 31 and 13 tokens before), and words are cut from punctuation and digits, as
+    // symbols; 23 and 11 tokens before), and words are cut from punctuation and digits, as
     // SentencePiece cuts them by default, so "star?" is "star" + "?", the token of the captions and
     // the LM corpus. Seed 1: the symbols took a stage-2 step from 0.125 to 0.073 s and LM pretraining
     // from 115 to 99 s; with the cut too, 0.083 s and 111 s.
