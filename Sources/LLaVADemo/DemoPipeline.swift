@@ -130,8 +130,9 @@ public final class DemoPipeline {
     func buildTokenizer(at dir: URL) throws -> Tokenizer {
         var corpus = try String(contentsOf: dataDir.appendingPathComponent("lm_corpus.txt"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
-        // Every stage-2 sample starts with Vicuna's system sentence: counted that often, BPE gives it
-        // ~20 tokens instead of ~80 (one copy), which would otherwise be a third of every sequence.
+        // Every stage-2 sample starts with Vicuna's system sentence and has "USER:" and "ASSISTANT:"
+        // turns: counted that often, BPE gives them few tokens (the sentence is one token anyway when it
+        // is in `tokenizerSymbols`, which BPETrainer cuts out of this text).
         corpus += Array(repeating: ChatTemplate.vicunaSystem + " USER: ASSISTANT:",
                         count: settings.scenes * (settings.samplesPerScene + settings.shortAnswerPerScene))
         let (json, config) = try BPETrainer.train(corpus: corpus, vocabularySize: settings.vocabularySize,

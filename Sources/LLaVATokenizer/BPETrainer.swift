@@ -23,7 +23,7 @@ public enum BPETrainer {
         for var line in corpus {
             for symbol in userSymbols where !symbol.isEmpty { line = line.replacingOccurrences(of: symbol, with: " ") }
             for word in line.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
-                for piece in splitPunctuation ? pieces("▁" + word) : ["▁" + word] { wordCounts[piece, default: 0] += 1 }
+                for piece in splitPunctuation ? pieces(word) : ["▁" + word] { wordCounts[piece, default: 0] += 1 }
             }
         }
         var vocab: [String] = ["<unk>", "<s>", "</s>"] + (0..<256).map { String(format: "<0x%02X>", $0) }
@@ -105,20 +105,18 @@ public enum BPETrainer {
                 try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
     }
 
-    /// "▁star?" → ["▁star", "?"]; "▁0.63" → ["▁0", ".", "63"]: runs of letters, of digits, of anything
-    /// else (sentencepiece's split_by_unicode_script and split_by_number), "▁" staying with the first.
-    static func pieces(_ word: String) -> [String] {
+    /// "star?" → ["▁star", "?"]; "0.63" → ["▁0", ".", "63"]: runs of letters, of digits, of anything
+    /// else (sentencepiece's split_by_unicode_script and split_by_number), "▁" on the first.
+    static func pieces(_ word: Substring) -> [String] {
         func kind(_ c: Character) -> Int { c.isLetter ? 0 : c.isNumber ? 1 : 2 }
-        var out: [String] = [], current = "", currentKind = -1
+        var runs: [String] = [], last = -1
         for c in word {
-            if c == "▁" && current.isEmpty { current.append(c); continue }
-            let k = kind(c)
-            if k != currentKind, !current.isEmpty, current != "▁" { out.append(current); current = "" }
-            current.append(c)
-            currentKind = k
+            if kind(c) != last { runs.append("") }
+            runs[runs.count - 1].append(c)
+            last = kind(c)
         }
-        if !current.isEmpty { out.append(current) }
-        return out
+        if !runs.isEmpty { runs[0] = "▁" + runs[0] }
+        return runs
     }
 
     static func addedJSON(_ content: String, id: Int, special: Bool = true) -> [String: Any] {
