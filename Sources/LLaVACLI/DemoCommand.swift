@@ -24,6 +24,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("train-fraction"), help: "Ablation: share of the instruction data used in stage 2.") var trainFraction = 1.0
     @Option(help: "Reuse the CLIP and pretrained Llama of an earlier demo output (same --seed, --quick) instead of training them.")
     var pretrained: String?
+    @Option(name: .customLong("order-seed"), help: "Seed of the order stages 1 and 2 visit their samples in (default: --seed).")
+    var orderSeed: UInt64?
 
     func validate() throws {
         guard LLaVAConfig.ProjectorType(rawValue: projector) != nil else { throw ValidationError("--projector must be mlp2x_gelu or linear") }
@@ -41,6 +43,7 @@ struct DemoCommand: ParsableCommand {
             s.stage1Only = stage1Only
             s.trainFraction = trainFraction
             s.pretrained = pretrained.map { URL(fileURLWithPath: $0) }
+            s.orderSeed = orderSeed
             let pipeline = DemoPipeline(settings: s, output: URL(fileURLWithPath: output))
             let tty = isatty(2) != 0
             var lastStage = ""

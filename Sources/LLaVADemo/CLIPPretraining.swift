@@ -45,7 +45,7 @@ enum CLIPPretraining {
         let single, multi: SceneGenerator
         let batch: Int
         let singleShare: Double
-        let hardNegatives: Bool
+        let twins: [DemoSettings.HardNegative]
         let seed: UInt64
         let processor: ImageProcessor
 
@@ -57,7 +57,7 @@ enum CLIPPretraining {
                                        heldOutCombinations: held)
             batch = s.clipBatch
             singleShare = s.clipSingleObjectShare
-            hardNegatives = s.clipHardNegatives
+            twins = s.clipHardNegatives
             seed = s.seed
             self.processor = processor
         }
@@ -65,14 +65,15 @@ enum CLIPPretraining {
         func batch(_ step: Int) throws -> [(pixels: [Float], caption: String)] {
             var rng = SplitMix64(seed: seed, stream: 0x434C4950, UInt64(step))  // "CLIP"
             var out: [(pixels: [Float], caption: String)] = []
-            var previous: (scene: Scene, single: Bool, style: Int)?
+            var original: (scene: Scene, single: Bool, style: Int)?
             for k in 0..<batch {
                 let scene: Scene, isSingle: Bool, fixedStyle: Int?
-                // With hard negatives, every other slot is the previous scene with one shape changed,
-                // captioned in the same style: only that shape tells the two pairs apart.
-                if hardNegatives, k % 2 == 1, let p = previous,
-                   let twin = (p.single ? single : multi).shapeTwin(of: p.scene, rng: &rng) {
-                    (scene, isSingle, fixedStyle) = (twin, p.single, p.style)
+                // With hard negatives, each fresh pair is followed by one twin per kind: its scene with
+                // one shape (or size) changed, captioned in the same style, so only that word tells
+                // the pairs apart.
+                let slot = k % (1 + twins.count)
+                if slot > 0, let o = original, let twin = twins[slot - 1].twin(of: o.scene, in: o.single ? single : multi, rng: &rng) {
+                    (scene, isSingle, fixedStyle) = (twin, o.single, o.style)
                 } else {
                     let index = step * batch + k
                     isSingle = rng.chance(singleShare)
@@ -80,7 +81,7 @@ enum CLIPPretraining {
                     fixedStyle = nil
                 }
                 let (caption, style) = Self.caption(scene, single: isSingle, style: fixedStyle, rng: &rng)
-                previous = (scene, isSingle, style)
+                if fixedStyle == nil { original = (scene, isSingle, style) }
                 let px = try processor.preprocess(RGBImage(width: scene.width, height: scene.height, pixels: scene.pixels)).values
                 out.append((px, caption))
             }

@@ -258,7 +258,7 @@ public final class DemoPipeline {
         o.batchSize = batch
         o.lr = lr
         o.warmupRatio = 0.03
-        o.seed = settings.seed
+        o.seed = settings.orderSeed ?? settings.seed
         let processor = ImageProcessor(config: try ImageProcessorConfig(directory: source))
         try? FileManager.default.removeItem(at: dir)
         let trainer = try Trainer(source: source, output: dir, options: o, samples: samples) { url in

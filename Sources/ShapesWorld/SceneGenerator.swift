@@ -146,6 +146,23 @@ public struct SceneGenerator: Sendable {
         return twin
     }
 
+    /// `scene` with one object (drawn from `rng`) the other size, in the same place, re-rendered
+    /// with fresh noise: a hard negative only the size word of the caption tells apart. Nil when
+    /// objects are placed freely (`cellsPerSide == 0`), where a grown object could overlap another.
+    public func sizeTwin(of scene: Scene, rng: inout SplitMix64) -> Scene? {
+        guard cellsPerSide > 0, !scene.objects.isEmpty else { return nil }
+        var twin = scene
+        let i = rng.int(below: scene.objects.count)
+        let o = scene.objects[i]
+        let other: ObjectSize = o.size == .small ? .large : .small
+        // The same ±6 % jitter as the original, on the other size's fill.
+        let h = o.halfExtent * other.cellFill / o.size.cellFill
+        twin.objects[i] = SceneObject(shape: o.shape, color: o.color, size: other, center: o.center, halfExtent: h)
+        twin.pixels = Rasterizer.render(background: twin.background, objects: twin.objects, width: size, height: size,
+                                        supersampling: supersampling, noise: noise, rng: &rng)
+        return twin
+    }
+
     private func streamRNG(_ index: Int) -> SplitMix64 {
         let tag: UInt64 = composition == .training ? 1 : (composition == .unseenCombinations ? 2 : 3)
         return SplitMix64(seed: seed, stream: 0x5343454E, tag, UInt64(bitPattern: Int64(index)))

@@ -55,7 +55,7 @@ public enum ObjectSize: String, CaseIterable, Codable, Sendable {
     var baseHalfExtent: Double { self == .small ? 0.085 : 0.16 }
     /// The share of its grid cell's side an object fills when objects are placed in cells
     /// (`SceneGenerator.cellsPerSide`), before the ±6 % jitter: large is 1.7x small.
-    var cellFill: Double { self == .small ? 0.54 : 0.92 }
+    public var cellFill: Double { self == .small ? 0.54 : 0.92 }
 }
 
 /// A (colour, shape) pair, e.g. "red circle": the unit of the unseen-combinations split.

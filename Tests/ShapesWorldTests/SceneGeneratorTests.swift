@@ -142,6 +142,28 @@ final class SceneGeneratorTests: XCTestCase {
         }
     }
 
+    /// The size hard negatives: exactly one object the other size, its extent scaled by the sizes'
+    /// cell fills (jitter kept), still inside its cell; everything else as it was. None for free placement.
+    func testSizeTwinChangesExactlyOneSize() throws {
+        let g = try SceneGenerator(seed: 5)
+        var rng = SplitMix64(seed: 11)
+        for i in 0..<200 {
+            let scene = g.scene(index: i)
+            let twin = try XCTUnwrap(g.sizeTwin(of: scene, rng: &rng), "scene \(i)")
+            XCTAssertEqual(twin.background, scene.background)
+            let changed = zip(scene.objects, twin.objects).filter { $0.size != $1.size }
+            XCTAssertEqual(changed.count, 1, "scene \(i): one size changed")
+            for (a, b) in zip(scene.objects, twin.objects) {
+                XCTAssertEqual([a.shape, a.color, a.center] as [AnyHashable], [b.shape, b.color, b.center] as [AnyHashable])
+                XCTAssertEqual(b.halfExtent / b.size.cellFill, a.halfExtent / a.size.cellFill, accuracy: 1e-12)
+                XCTAssertLessThanOrEqual(b.halfExtent, 0.5 / Double(g.cellsPerSide), "scene \(i): inside its cell")
+            }
+            XCTAssertNotEqual(twin.pixels, scene.pixels)
+        }
+        let free = try SceneGenerator(seed: 5, cellsPerSide: 0)
+        XCTAssertNil(free.sizeTwin(of: free.scene(index: 0), rng: &rng))
+    }
+
     /// By default every object is centred in its own cell of the 4 × 4 grid (the demo ViT's 16-px
     /// patches) and fits inside it; with cellsPerSide 0 placement is free.
     func testEachObjectFillsItsOwnPatchCell() throws {
