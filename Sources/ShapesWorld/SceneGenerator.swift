@@ -123,7 +123,13 @@ public struct SceneGenerator: Sendable {
     /// Scene `index`, rendered.
     public func scene(index: Int) -> Scene {
         var rng = streamRNG(index)
-        var s = makeLayout(index: index, rng: &rng)
+        let layout = makeLayout(index: index, rng: &rng)
+        return rendered(layout, rng: &rng)
+    }
+
+    /// `scene` with its pixels drawn from its objects, noise from `rng`.
+    private func rendered(_ scene: Scene, rng: inout SplitMix64) -> Scene {
+        var s = scene
         s.pixels = Rasterizer.render(background: s.background, objects: s.objects, width: size, height: size,
                                      supersampling: supersampling, noise: noise, rng: &rng)
         return s
@@ -141,9 +147,7 @@ public struct SceneGenerator: Sendable {
         }
         guard !shapes.isEmpty else { return nil }
         twin.objects[i] = SceneObject(shape: rng.pick(shapes), color: o.color, size: o.size, center: o.center, halfExtent: o.halfExtent)
-        twin.pixels = Rasterizer.render(background: twin.background, objects: twin.objects, width: size, height: size,
-                                        supersampling: supersampling, noise: noise, rng: &rng)
-        return twin
+        return rendered(twin, rng: &rng)
     }
 
     /// `scene` with one object (drawn from `rng`) the other size, in the same place, re-rendered
@@ -158,9 +162,7 @@ public struct SceneGenerator: Sendable {
         // The same ±6 % jitter as the original, on the other size's fill.
         let h = o.halfExtent * other.cellFill / o.size.cellFill
         twin.objects[i] = SceneObject(shape: o.shape, color: o.color, size: other, center: o.center, halfExtent: h)
-        twin.pixels = Rasterizer.render(background: twin.background, objects: twin.objects, width: size, height: size,
-                                        supersampling: supersampling, noise: noise, rng: &rng)
-        return twin
+        return rendered(twin, rng: &rng)
     }
 
     private func streamRNG(_ index: Int) -> SplitMix64 {
