@@ -125,19 +125,12 @@ final class SceneGeneratorTests: XCTestCase {
     /// generator allows for that colour; background, colours, sizes and places are kept.
     func testShapeTwinChangesExactlyOneShape() throws {
         let g = try SceneGenerator(seed: 3)
-        var rng = SplitMix64(seed: 9)
-        for i in 0..<200 {
-            let scene = g.scene(index: i)
-            let twin = try XCTUnwrap(g.shapeTwin(of: scene, rng: &rng), "scene \(i)")
+        try forTwins(of: g, rngSeed: 9, made: g.shapeTwin(of:rng:), differing: "shape", by: { $0.shape != $1.shape }) { i, scene, twin in
             XCTAssertEqual(twin.objects.count, scene.objects.count)
-            XCTAssertEqual(twin.background, scene.background)
-            let changed = zip(scene.objects, twin.objects).filter { $0.shape != $1.shape }
-            XCTAssertEqual(changed.count, 1, "scene \(i): one shape changed")
             for (a, b) in zip(scene.objects, twin.objects) {
                 XCTAssertEqual([a.color, a.size, a.center, a.halfExtent] as [AnyHashable], [b.color, b.size, b.center, b.halfExtent] as [AnyHashable])
                 XCTAssertFalse(g.heldOutCombinations.contains(b.combination), "scene \(i): \(b.name) is held out")
             }
-            XCTAssertNotEqual(twin.pixels, scene.pixels)
             XCTAssertEqual(twin.pixels.count, scene.pixels.count)
         }
     }
@@ -146,22 +139,33 @@ final class SceneGeneratorTests: XCTestCase {
     /// cell fills (jitter kept), still inside its cell; everything else as it was. None for free placement.
     func testSizeTwinChangesExactlyOneSize() throws {
         let g = try SceneGenerator(seed: 5)
-        var rng = SplitMix64(seed: 11)
-        for i in 0..<200 {
-            let scene = g.scene(index: i)
-            let twin = try XCTUnwrap(g.sizeTwin(of: scene, rng: &rng), "scene \(i)")
-            XCTAssertEqual(twin.background, scene.background)
-            let changed = zip(scene.objects, twin.objects).filter { $0.size != $1.size }
-            XCTAssertEqual(changed.count, 1, "scene \(i): one size changed")
+        try forTwins(of: g, rngSeed: 11, made: g.sizeTwin(of:rng:), differing: "size", by: { $0.size != $1.size }) { i, scene, twin in
             for (a, b) in zip(scene.objects, twin.objects) {
                 XCTAssertEqual([a.shape, a.color, a.center] as [AnyHashable], [b.shape, b.color, b.center] as [AnyHashable])
                 XCTAssertEqual(b.halfExtent / b.size.cellFill, a.halfExtent / a.size.cellFill, accuracy: 1e-12)
                 XCTAssertLessThanOrEqual(b.halfExtent, 0.5 / Double(g.cellsPerSide), "scene \(i): inside its cell")
             }
-            XCTAssertNotEqual(twin.pixels, scene.pixels)
         }
         let free = try SceneGenerator(seed: 5, cellsPerSide: 0)
+        var rng = SplitMix64(seed: 11)
         XCTAssertNil(free.sizeTwin(of: free.scene(index: 0), rng: &rng))
+    }
+
+    /// Scenes 0..<200 of `g` and their twins (`made`, one rng seeded `rngSeed` throughout): each twin
+    /// exists, keeps the background, differs from its scene in exactly one object by `differs` and
+    /// in its pixels; then `check(i, scene, twin)`.
+    private func forTwins(of g: SceneGenerator, rngSeed: UInt64, made: (Scene, inout SplitMix64) -> Scene?, differing what: String,
+                          by differs: (SceneObject, SceneObject) -> Bool,
+                          _ check: (Int, Scene, Scene) throws -> Void) throws {
+        var rng = SplitMix64(seed: rngSeed)
+        for i in 0..<200 {
+            let scene = g.scene(index: i)
+            let twin = try XCTUnwrap(made(scene, &rng), "scene \(i)")
+            XCTAssertEqual(twin.background, scene.background)
+            XCTAssertEqual(zip(scene.objects, twin.objects).filter(differs).count, 1, "scene \(i): one \(what) changed")
+            XCTAssertNotEqual(twin.pixels, scene.pixels)
+            try check(i, scene, twin)
+        }
     }
 
     /// By default every object is centred in its own cell of the 4 × 4 grid (the demo ViT's 16-px
