@@ -78,11 +78,15 @@ struct DataCommand: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Image side in pixels.") var imageSize = 64
     @Option(name: .customLong("short-answer"), help: "LLaVA-1.5 short-answer VQA samples per scene, besides the two LLaVA-Instruct ones.")
     var shortAnswer = 0
+    @Option(name: .customLong("size-focus"),
+            help: "Chance that a training colour or shape question asks about an object only its size tells apart (the demo uses 0.5).")
+    var sizeFocus = 0.0
 
     func run() throws {
         try reportingErrors {
             let s = try ShapesWorldDataset.write(to: URL(fileURLWithPath: output), scenes: scenes, seed: seed,
-                                                 evalScenes: evalScenes, size: imageSize, shortAnswerPerScene: shortAnswer)
+                                                 evalScenes: evalScenes, size: imageSize, shortAnswerPerScene: shortAnswer,
+                                                 sizeFocusShare: sizeFocus)
             print("wrote \(output): \(s.trainScenes) training scenes, \(s.pretrainPairs) caption pairs, "
                 + "instructions \(s.responseTypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
                 + "\(s.evalQuestions.values.reduce(0, +)) evaluation questions")

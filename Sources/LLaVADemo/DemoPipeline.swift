@@ -49,7 +49,8 @@ public final class DemoPipeline {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let summary = try timed("data") {
             (try ShapesWorldDataset.write(to: dataDir, scenes: s.scenes, seed: s.seed, evalScenes: s.evalScenes, size: s.imageSize,
-                                          samplesPerScene: s.samplesPerScene, shortAnswerPerScene: s.shortAnswerPerScene), [Double]())
+                                          samplesPerScene: s.samplesPerScene, shortAnswerPerScene: s.shortAnswerPerScene,
+                                          sizeFocusShare: s.sizeFocusShare), [Double]())
         }
         let tokenizerDir = output.appendingPathComponent("tokenizer")
         let tokenizer = try timed("tokenizer") { (try buildTokenizer(at: tokenizerDir), [Double]()) }
@@ -89,7 +90,7 @@ public final class DemoPipeline {
             if s.trainFraction < 1 { samples = Array(samples.prefix(Int(Double(samples.count) * s.trainFraction))) }
             try train(s.freezeLLM ? "stage 2: instruction tuning (LLM frozen)" : "stage 2: visual instruction tuning",
                       source: current, output: dir, stage: s.freezeLLM ? .featureAlignment : .instructionTuning, samples: samples,
-                      epochs: s.stage2Epochs, batch: s.stage2Batch, lr: s.stage2LR)
+                      epochs: s.stage2Epochs, batch: s.stage2Batch, lr: s.stage2LR, weightDecay: s.stage2WeightDecay)
             current = dir
         }
         let finalDir = output.appendingPathComponent("llava")
@@ -251,12 +252,13 @@ public final class DemoPipeline {
     }
 
     func train(_ name: String, source: URL, output dir: URL, stage: TrainingStage, samples: [PreparedSample],
-               epochs: Int, batch: Int, lr: Float) throws {
+               epochs: Int, batch: Int, lr: Float, weightDecay: Float = 0) throws {
         var o = TrainingOptions()
         o.stage = stage
         o.epochs = epochs
         o.batchSize = batch
         o.lr = lr
+        o.weightDecay = weightDecay
         o.warmupRatio = 0.03
         o.seed = settings.orderSeed ?? settings.seed
         let processor = ImageProcessor(config: try ImageProcessorConfig(directory: source))

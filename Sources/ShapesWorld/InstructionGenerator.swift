@@ -68,6 +68,11 @@ public struct InstructionGenerator: Sendable {
     public let phrasing: PhrasingSet
     /// Combinations never named in generated text (pass the held-out set for training data).
     public let unmentionable: Set<Combination>
+    /// Chance that a colour or shape turn of a conversation asks about an object only a size tells
+    /// apart ("the small star" when there are two stars), when the scene has one: the turns the
+    /// demo's models got wrong, asked more often in training (as GQA balanced its question
+    /// distribution). 0 asks about the objects in turn; evaluation questions never use it.
+    public let sizeFocusShare: Double
 
     /// Question–answer turns per conversation (and short-answer) sample.
     public static let conversationTurns = 6...12
@@ -78,10 +83,11 @@ public struct InstructionGenerator: Sendable {
     /// asked (VQAv2, GQA, POPE; Table 8): followed by the response-format prompt.
     public static func shortAnswerQuestion(_ question: String) -> String { question + "\n" + shortAnswerPrompt }
 
-    public init(seed: UInt64, phrasing: PhrasingSet = .train, unmentionable: Set<Combination> = []) {
+    public init(seed: UInt64, phrasing: PhrasingSet = .train, unmentionable: Set<Combination> = [], sizeFocusShare: Double = 0) {
         self.seed = seed
         self.phrasing = phrasing
         self.unmentionable = unmentionable
+        self.sizeFocusShare = sizeFocusShare
     }
 
     /// The response type of global sample number `k`.
@@ -143,6 +149,8 @@ public struct InstructionGenerator: Sendable {
     /// text tokens (the image tokens are shared). With 2–4 turns of distinct kinds the small LLM
     /// stayed near 65% on colour even when fed perfect per-patch features; 6–12 turns round the
     /// objects, against 3–8 with random subjects, raised colour in every measured run (README, ShapesWorld).
+    /// With `sizeFocusShare` a colour or shape turn may instead ask about an object whose reference
+    /// needs its size.
     func conversation(_ writer: QuestionWriter, scene: Scene, rng: inout SplitMix64) -> [QA] {
         let turns = rng.int(in: Self.conversationTurns)
         let kinds: [QAKind] = [.colour, .shape, .count, .position, .existence]
@@ -154,7 +162,12 @@ public struct InstructionGenerator: Sendable {
             let kind = rng.pick(kinds)
             // Existence and count choose their own subjects (with a focus, existence would never
             // ask a shape-only "yes" question).
-            let focus = kind == .existence || kind == .count ? nil : order[t % order.count]
+            var focus = kind == .existence || kind == .count ? nil : order[t % order.count]
+            // Draws from `rng` only when the share is set, so the default data stay as they were.
+            if sizeFocusShare > 0, kind == .colour || kind == .shape {
+                let sized = writer.sizedSubjects(of: kind)
+                if !sized.isEmpty && rng.chance(sizeFocusShare) { focus = rng.pick(sized) }
+            }
             if let qa = writer.question(kind, focus: focus, rng: &rng), asked.insert(qa.question).inserted { qas.append(qa) }
         }
         return qas

@@ -45,6 +45,13 @@ public struct QuestionWriter: Sendable {
 
     func template(_ key: TemplateKey, _ rng: inout SplitMix64) -> String { rng.pick(Phrasings.templates(key, phrasing)) }
 
+    /// The objects a colour (or shape) question can name only with their size: "the small star"
+    /// when there are two stars.
+    func sizedSubjects(of kind: QAKind) -> [Int] {
+        let styles = kind == .colour ? [Self.byShape, Self.bySizeShape] : [Self.byColor, Self.bySizeColor]
+        return objects.indices.filter { uniqueRef($0, styles)?.size != nil }
+    }
+
     /// Picks `focus` if it is a candidate, else a random candidate.
     func choose(_ candidates: [Int], focus: Int?, _ rng: inout SplitMix64) -> Int? {
         if let f = focus, candidates.contains(f) { return f }

@@ -53,11 +53,12 @@ public enum ShapesWorldDataset {
     ///   - corpusConversationsPerScene: extra conversations per training scene written only to the
     ///     LM corpus (text needs no image, so the language model can read more than stage 2 sees).
     ///   - heldOutFraction: share of the 48 colour-shape pairs kept out of training.
+    ///   - sizeFocusShare: `InstructionGenerator.sizeFocusShare` of the training conversations.
     /// - Throws: `ShapesWorldError.invalidSetting` for bad arguments, `.writeFailed` on I/O errors.
     @discardableResult
     public static func write(to dir: URL, scenes: Int, seed: UInt64, evalScenes: Int = 100, size: Int = 64,
                              samplesPerScene: Int = 2, shortAnswerPerScene: Int = 0, corpusConversationsPerScene: Int = 2,
-                             heldOutFraction: Double = 0.15) throws -> Summary {
+                             heldOutFraction: Double = 0.15, sizeFocusShare: Double = 0) throws -> Summary {
         guard scenes >= 1 && scenes <= 900_000 else {
             throw ShapesWorldError.invalidSetting(name: "scenes", value: "\(scenes)", expected: "1...900000")
         }
@@ -76,10 +77,13 @@ public enum ShapesWorldDataset {
         guard heldOutFraction > 0 && heldOutFraction <= 0.5 else {
             throw ShapesWorldError.invalidSetting(name: "heldOutFraction", value: "\(heldOutFraction)", expected: "a fraction in (0, 0.5]")
         }
+        guard sizeFocusShare >= 0 && sizeFocusShare <= 1 else {
+            throw ShapesWorldError.invalidSetting(name: "sizeFocusShare", value: "\(sizeFocusShare)", expected: "a fraction in [0, 1]")
+        }
         let held = SceneGenerator.heldOutCombinations(seed: seed, fraction: heldOutFraction)
         let trainGen = try SceneGenerator(seed: seed, size: size, composition: .training, heldOutCombinations: held)
         let unseenGen = try SceneGenerator(seed: seed, size: size, composition: .unseenCombinations, heldOutCombinations: held)
-        let instr = InstructionGenerator(seed: seed, phrasing: .train, unmentionable: held)
+        let instr = InstructionGenerator(seed: seed, phrasing: .train, unmentionable: held, sizeFocusShare: sizeFocusShare)
         let unseenInstr = InstructionGenerator(seed: seed, phrasing: .train)
         let heldOutInstr = InstructionGenerator(seed: seed, phrasing: .heldOut, unmentionable: held)
 

@@ -92,6 +92,49 @@ final class QATests: XCTestCase {
         XCTAssertEqual(Set(kinds.keys), [.colour, .shape, .count, .position, .existence], "\(kinds)")
     }
 
+    /// `sizeFocusShare` turns colour and shape questions towards the objects only a size tells
+    /// apart: more of them name a size, every answer is still true of the scene graph, scenes with
+    /// no such object get the same samples, and evaluation questions do not change.
+    func testSizeFocusAsksAboutObjectsOnlyASizeTellsApart() throws {
+        let held = SceneGenerator.heldOutCombinations(seed: 13)
+        let train = try SceneGenerator(seed: 13, heldOutCombinations: held)
+        let plain = InstructionGenerator(seed: 13, unmentionable: held)
+        let focused = InstructionGenerator(seed: 13, unmentionable: held, sizeFocusShare: 1)
+        func sized(_ samples: [InstructionSample]) -> Int {
+            samples.flatMap(\.qas).filter { qa in
+                switch qa.query {
+                case .colorOf(let r), .shapeOf(let r): return r.size != nil
+                default: return false
+                }
+            }.count
+        }
+        // Two objects share a shape (or a colour) and differ in size.
+        func hasSizedSubject(_ s: Scene) -> Bool {
+            s.objects.contains { o in
+                s.objects.contains { $0 != o && $0.shape == o.shape && $0.size != o.size }
+                    || s.objects.contains { $0 != o && $0.color == o.color && $0.size != o.size }
+            }
+        }
+        var sizedPlain = 0, sizedFocused = 0, unchanged = 0
+        for i in 0..<300 {
+            let scene = train.layout(index: i)
+            let a = plain.shortAnswerSamples(for: scene, count: 2), b = focused.shortAnswerSamples(for: scene, count: 2)
+            sizedPlain += sized(a)
+            sizedFocused += sized(b)
+            for qa in b.flatMap(\.qas) {
+                XCTAssertEqual(SceneOracle.answer(qa.query, scene.objects, scene.id), qa.expected, "\(scene.id) '\(qa.question)'")
+            }
+            if !hasSizedSubject(scene) {
+                XCTAssertEqual(a.map(\.conversations), b.map(\.conversations), scene.id)
+                unchanged += 1
+            }
+            XCTAssertEqual(focused.evalQuestions(for: scene).map(\.question), plain.evalQuestions(for: scene).map(\.question), scene.id)
+        }
+        XCTAssertGreaterThan(unchanged, 50)
+        XCTAssertGreaterThan(sizedPlain, 50)
+        XCTAssertGreaterThan(Double(sizedFocused), 1.5 * Double(sizedPlain), "\(sizedFocused) vs \(sizedPlain)")
+    }
+
     func testCanonicalAnswerParsesEveryGeneratedAnswer() throws {
         for (qa, _, label) in try generatedQAs() {
             XCTAssertEqual(qa.canonicalAnswer(from: qa.answer), qa.expected, "\(label): '\(qa.answer)'")

@@ -224,6 +224,10 @@ final class ShapesWorldDatasetTests: XCTestCase {
         XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 10, seed: 1, shortAnswerPerScene: 9)) { e in
             XCTAssertEqual("\(e)", "ShapesWorld: shortAnswerPerScene = 9 is not allowed; expected 0...8.")
         }
+        XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 10, seed: 1, sizeFocusShare: 1.5)) { e in
+            XCTAssertEqual("\(e)", "ShapesWorld: sizeFocusShare = 1.5 is not allowed; expected a fraction in [0, 1].")
+        }
+        XCTAssertThrowsError(try ShapesWorldDataset.write(to: dir, scenes: 10, seed: 1, sizeFocusShare: .nan))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path))
     }
 }
