@@ -45,8 +45,8 @@ public struct DemoSettings: Sendable {
     public var clipHardNegatives: [HardNegative] = [.shape]
     public var clipLR: Float = 1e-3          // 3e-3 collapsed (colour at chance) in a single-object run, old init
     // Language model (Llama)
-    // 6 × 96 instead of 4 × 128 (same time). Sized colour questions at seed 3 (README, "What is left:
-    // questions that name a size"): 4 × 128 55.3%; 6 × 96 65.8%; 6 × 96 + 5 stage-1 epochs + weight
+    // 6 × 96 instead of 4 × 128 (same time). Sized colour questions at seed 3 (README, "Questions that
+    // name a size"): 4 × 128 55.3%; 6 × 96 65.8%; 6 × 96 + 5 stage-1 epochs + weight
     // decay 92.1%; 4 × 128 with those and size focus 65.8%.
     public var llmHidden = 96
     public var llmLayers = 6

@@ -158,16 +158,16 @@ public struct InstructionGenerator: Sendable {
         rng.shuffle(&order)
         var asked = Set<String>()
         var qas: [QA] = []
+        // The scene's size-only subjects, once per conversation (only when the share is set).
+        let sized: [QAKind: [Int]] = sizeFocusShare > 0
+            ? [.colour: writer.sizedSubjects(of: .colour), .shape: writer.sizedSubjects(of: .shape)] : [:]
         for t in 0..<(3 * turns) where qas.count < turns {
             let kind = rng.pick(kinds)
             // Existence and count choose their own subjects (with a focus, existence would never
             // ask a shape-only "yes" question).
             var focus = kind == .existence || kind == .count ? nil : order[t % order.count]
             // Draws from `rng` only when the share is set, so the default data stay as they were.
-            if sizeFocusShare > 0, kind == .colour || kind == .shape {
-                let sized = writer.sizedSubjects(of: kind)
-                if !sized.isEmpty && rng.chance(sizeFocusShare) { focus = rng.pick(sized) }
-            }
+            if let subjects = sized[kind], !subjects.isEmpty, rng.chance(sizeFocusShare) { focus = rng.pick(subjects) }
             if let qa = writer.question(kind, focus: focus, rng: &rng), asked.insert(qa.question).inserted { qas.append(qa) }
         }
         return qas

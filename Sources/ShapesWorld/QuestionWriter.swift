@@ -45,11 +45,15 @@ public struct QuestionWriter: Sendable {
 
     func template(_ key: TemplateKey, _ rng: inout SplitMix64) -> String { rng.pick(Phrasings.templates(key, phrasing)) }
 
+    /// How a colour question names its object (never by colour), and a shape question (never by shape).
+    static func subjectStyles(_ kind: QAKind) -> [Style] {
+        kind == .colour ? [byShape, bySizeShape] : [byColor, bySizeColor]
+    }
+
     /// The objects a colour (or shape) question can name only with their size: "the small star"
     /// when there are two stars.
     func sizedSubjects(of kind: QAKind) -> [Int] {
-        let styles = kind == .colour ? [Self.byShape, Self.bySizeShape] : [Self.byColor, Self.bySizeColor]
-        return objects.indices.filter { uniqueRef($0, styles)?.size != nil }
+        objects.indices.filter { uniqueRef($0, Self.subjectStyles(kind))?.size != nil }
     }
 
     /// Picks `focus` if it is a candidate, else a random candidate.
@@ -71,7 +75,7 @@ public struct QuestionWriter: Sendable {
     }
 
     func colour(_ focus: Int?, _ rng: inout SplitMix64) -> QA? {
-        let refs = objects.indices.map { uniqueRef($0, [Self.byShape, Self.bySizeShape]) }
+        let refs = objects.indices.map { uniqueRef($0, Self.subjectStyles(.colour)) }
         guard let i = choose(objects.indices.filter { refs[$0] != nil }, focus: focus, &rng), let r = refs[i] else { return nil }
         let c = objects[i].color.rawValue
         let answer = English.fill(rng.pick(["{Ref} is {c}.", "It is {c}.", "The color of {ref} is {c}."]),
@@ -81,7 +85,7 @@ public struct QuestionWriter: Sendable {
     }
 
     func shape(_ focus: Int?, _ rng: inout SplitMix64) -> QA? {
-        let refs = objects.indices.map { uniqueRef($0, [Self.byColor, Self.bySizeColor]) }
+        let refs = objects.indices.map { uniqueRef($0, Self.subjectStyles(.shape)) }
         guard let i = choose(objects.indices.filter { refs[$0] != nil }, focus: focus, &rng), let r = refs[i] else { return nil }
         let s = objects[i].shape.rawValue
         let answer = English.fill(rng.pick(["{Ref} is a {s}.", "It is a {s}.", "{Ref} has the shape of a {s}."]),
